@@ -1,0 +1,64 @@
+"""Parameter and multiply-accumulate (MAC) counters for any Flax module or JAX function.
+
+MACs are counted from the traced jaxpr, so nothing is compiled or run: every convolution and
+``dot_general`` (dense layers, einsums) contributes ``output elements x reduction size``;
+elementwise work (BN, activations, pooling) is not counted. That is the convention of the
+GhostNet paper's "FLOPs" (BN folded at inference). The shifted depthwise implementation
+(``ghostjax.layers.depthwise_conv_shifted``) is counted as the convolution it computes.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import jax
+from jax.extend import core as jcore
+
+
+def count_params(tree: Any) -> int:
+    """Number of scalars in a pytree. Given Flax variables, counts only ``'params'``
+    (BN running statistics are buffers, not parameters, as in PyTorch)."""
+    if isinstance(tree, dict) and 'params' in tree:
+        tree = tree['params']
+    return sum(math.prod(x.shape) for x in jax.tree_util.tree_leaves(tree))
+
+
+def _eqn_macs(eqn) -> int:
+    name = eqn.primitive.name
+    if name == 'conv_general_dilated':
+        rhs = eqn.invars[1].aval.shape
+        rhs_spec = eqn.params['dimension_numbers'].rhs_spec
+        per_output = rhs[rhs_spec[1]] * math.prod(rhs[d] for d in rhs_spec[2:])
+        return math.prod(eqn.outvars[0].aval.shape) * per_output
+    if name == 'dot_general':
+        (lhs_contract, _), _ = eqn.params['dimension_numbers']
+        lhs = eqn.invars[0].aval.shape
+        return math.prod(eqn.outvars[0].aval.shape) * math.prod(lhs[d] for d in lhs_contract)
+    if eqn.params.get('name') == 'depthwise_conv_shifted':
+        kernel = eqn.invars[1].aval.shape
+        return math.prod(eqn.outvars[0].aval.shape) * kernel[0] * kernel[1]
+    total = 0
+    for sub in jcore.jaxprs_in_params(eqn.params):
+        total += _jaxpr_macs(sub)
+    if name == 'scan':
+        total *= eqn.params['length']
+    return total
+
+
+def _jaxpr_macs(jaxpr) -> int:
+    return sum(_eqn_macs(e) for e in jaxpr.eqns)
+
+
+def count_macs(fn: Callable, *args, **kwargs) -> int:
+    """MACs of one call ``fn(*args, **kwargs)``; args may be arrays or ``jax.ShapeDtypeStruct``."""
+    return _jaxpr_macs(jax.make_jaxpr(fn)(*args, **kwargs).jaxpr)
+
+
+def model_size(model, input_shape: tuple[int, ...], dtype=jax.numpy.float32,
+               **apply_kwargs) -> dict[str, int]:
+    """``{'params': ..., 'macs': ...}`` of a Flax module on one input of ``input_shape``
+    (MACs for the whole batch given; use batch 1 for per-example figures). Eval mode."""
+    x = jax.ShapeDtypeStruct(input_shape, dtype)
+    variables = jax.eval_shape(model.init, jax.random.key(0), x, **apply_kwargs)
+    macs = count_macs(lambda v, x: model.apply(v, x, **apply_kwargs), variables, x)
+    return {'params': count_params(variables), 'macs': macs}

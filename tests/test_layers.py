@@ -1,0 +1,68 @@
+"""Depthwise-convolution fast paths and the parameter/MAC counter."""
+import chex
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import ghostjax as gj
+from ghostjax.layers import DepthwiseConv
+
+
+def _rel(a, b):
+    return float(jnp.max(jnp.abs(a - b)) / jnp.max(jnp.abs(b)))
+
+
+@pytest.mark.parametrize('kernel,strides,shape', [
+    (3, 1, (2, 9, 9, 8)), (3, 2, (2, 10, 10, 8)), (5, 2, (2, 7, 7, 16)), ((1, 5), 1, (2, 6, 8, 4)),
+    ((5, 1), 1, (2, 6, 8, 4)), (5, 1, (1, 4, 4, 3)),
+])
+def test_depthwise_shifted_equals_grouped_forward_and_grad(kernel, strides, shape):
+    kx, kp, kg = jax.random.split(jax.random.key(sum(shape)), 3)
+    x = jax.random.normal(kx, shape)
+    params = DepthwiseConv(kernel, strides, impl='grouped').init(kp, x)
+    outs, grads = {}, {}
+    for impl in ('grouped', 'shifted'):
+        m = DepthwiseConv(kernel, strides, impl=impl)
+        outs[impl] = m.apply(params, x)
+        cot = jax.random.normal(kg, outs[impl].shape)
+        grads[impl] = jax.grad(lambda p, x: jnp.sum(m.apply(p, x) * cot), argnums=(0, 1))(params, x)
+    chex.assert_equal_shape([outs['grouped'], outs['shifted']])
+    assert _rel(outs['shifted'], outs['grouped']) < 1e-5
+    for g_s, g_g in zip(jax.tree.leaves(grads['shifted']), jax.tree.leaves(grads['grouped'])):
+        assert _rel(g_s, g_g) < 1e-5
+
+
+def test_depthwise_output_size_matches_pytorch_padding():
+    # PyTorch: floor((H + 2 * (k // 2) - k) / s) + 1, e.g. 112 -> 56 and 7 -> 4 at stride 2.
+    for impl in ('grouped', 'shifted'):
+        m = DepthwiseConv(3, 2, impl=impl)
+        for h, expected in ((112, 56), (7, 4), (1, 1)):
+            y = jax.eval_shape(lambda x: m.init_with_output(jax.random.key(0), x)[0],
+                               jnp.zeros((1, h, h, 2)))
+            assert y.shape == (1, expected, expected, 2)
+
+
+def test_auto_picks_shifted_on_cpu_and_rejects_unknown():
+    assert jax.default_backend() == 'cpu'
+    assert gj.resolve_depthwise_impl('auto') == 'shifted'
+    with pytest.raises(ValueError, match="one of .*'im2col'"):
+        gj.resolve_depthwise_impl('im2col')
+
+
+def test_count_params_ignores_batch_stats():
+    v = {'params': {'a': jnp.zeros((3, 4)), 'b': jnp.zeros(5)}, 'batch_stats': {'m': jnp.zeros(7)}}
+    assert gj.count_params(v) == 17
+    assert gj.count_params({'x': jnp.zeros((2, 2))}) == 4
+
+
+def test_count_macs_dense_conv_and_depthwise():
+    x = jnp.zeros((2, 8, 8, 3))
+    assert gj.model_size(nn.Dense(5), (2, 7))['macs'] == 2 * 7 * 5
+    # 3x3 conv, 3 -> 4 channels, stride 1 SAME: out 2*8*8*4 elements, 27 MACs each.
+    assert gj.model_size(nn.Conv(4, (3, 3)), x.shape)['macs'] == 2 * 8 * 8 * 4 * 27
+    for impl in ('grouped', 'shifted'):
+        assert gj.model_size(DepthwiseConv(3, 2, impl=impl), x.shape)['macs'] == 2 * 4 * 4 * 3 * 9
+    scanned = lambda x: jax.lax.scan(lambda c, _: (c @ jnp.ones((4, 4)), None), x, None, length=3)[0]
+    assert gj.count_macs(scanned, jnp.zeros((2, 4))) == 3 * 2 * 4 * 4
