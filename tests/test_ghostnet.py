@@ -14,8 +14,8 @@ TINY = dict(width=0.25, num_classes=10, stem_stride=1)
 def tiny():
     model = gj.GhostNet(**TINY)
     x = jax.random.normal(jax.random.key(1), (4, 32, 32, 3))
-    variables = jax.jit(model.init)(jax.random.key(0), x)
-    return model, variables, x
+    init = jax.jit(model.init)
+    return model, init(jax.random.key(0), x), x, init
 
 
 def test_make_divisible_matches_reference_rounding():
@@ -89,7 +89,7 @@ def test_ghostnet_output_shapes(width, stem_stride, size):
 
 
 def test_jit_apply_train_and_eval_modes(tiny):
-    model, variables, x = tiny
+    model, variables, x, _ = tiny
     chex.assert_tree_all_finite(variables)
     logits_eval = jax.jit(model.apply)(variables, x)
     chex.assert_shape(logits_eval, (4, 10))
@@ -108,16 +108,15 @@ def test_jit_apply_train_and_eval_modes(tiny):
 
 
 def test_init_is_deterministic_for_a_key(tiny):
-    model, variables, x = tiny
-    again = jax.jit(model.init)(jax.random.key(0), x)
-    chex.assert_trees_all_equal(variables, again)
-    other = jax.jit(model.init)(jax.random.key(5), x)
+    _, variables, x, init = tiny
+    chex.assert_trees_all_equal(variables, init(jax.random.key(0), x))
+    other = init(jax.random.key(5), x)
     assert not jnp.allclose(other['params']['conv_stem']['kernel'],
                             variables['params']['conv_stem']['kernel'])
 
 
 def test_pmap_init_and_apply(tiny):
-    model, variables, x = tiny
+    model, variables, x, _ = tiny
     n = jax.local_device_count()
     xs = jnp.broadcast_to(x[:1], (n, 2, 32, 32, 3))
     keys = jnp.broadcast_to(jax.random.key_data(jax.random.key(0)), (n, 2))
@@ -130,7 +129,7 @@ def test_pmap_init_and_apply(tiny):
 
 
 def test_bf16_compute(tiny):
-    _, variables, x = tiny
+    _, variables, x, _ = tiny
     model = gj.GhostNet(**TINY, dtype=jnp.bfloat16)
     out = jax.jit(model.apply)(variables, x)
     chex.assert_type(out, jnp.bfloat16)
