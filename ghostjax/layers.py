@@ -38,25 +38,104 @@ def _pair(v: int | Sequence[int]) -> tuple[int, int]:
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
+def _shifted_sum(x: jax.Array, kernel: jax.Array, strides: tuple[int, int],
+                 out_hw: tuple[int, int], offset: tuple[int, int] = (0, 0)) -> jax.Array:
+    """``sum_ij x[:, oh + i + s*h, ow + j + s*w] * kernel[i, j, 0]`` over the kernel taps."""
+    kh, kw = kernel.shape[:2]
+    (sh, sw), (ho, wo), (oh, ow) = strides, out_hw, offset
+    b, c = x.shape[0], x.shape[-1]
+    out = None
+    for i in range(kh):
+        for j in range(kw):
+            start = (0, oh + i, ow + j, 0)
+            limit = (b, oh + i + sh * (ho - 1) + 1, ow + j + sw * (wo - 1) + 1, c)
+            tap = lax.slice(x, start, limit, (1, sh, sw, 1)) * kernel[i, j, 0]
+            out = tap if out is None else out + tap
+    return out
+
+
+def _out_size(size: int, k: int, s: int, pad: tuple[int, int]) -> int:
+    return (size + pad[0] + pad[1] - k) // s + 1
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def _depthwise_shifted(x, kernel, strides, padding):
+    kh, kw = kernel.shape[:2]
+    out_hw = (_out_size(x.shape[1], kh, strides[0], padding[0]),
+              _out_size(x.shape[2], kw, strides[1], padding[1]))
+    return _shifted_sum(jnp.pad(x, ((0, 0), padding[0], padding[1], (0, 0))), kernel, strides,
+                        out_hw)
+
+
+def _depthwise_shifted_fwd(x, kernel, strides, padding):
+    return _depthwise_shifted(x, kernel, strides, padding), (x, kernel)
+
+
+def _batch_chunk(batch: int, elements_per_example: int, target: int = 1 << 18) -> int:
+    """Largest divisor of ``batch`` whose chunk holds at most ~``target`` elements."""
+    best = 1
+    for n in range(1, batch + 1):
+        if batch % n == 0 and n * elements_per_example <= target:
+            best = n
+    return best
+
+
+def _kernel_grad(x_pad: jax.Array, g: jax.Array, kernel_hw: tuple[int, int],
+                 strides: tuple[int, int]) -> jax.Array:
+    """``[kh * kw, C]``: per tap, sum over batch and space of (tap of x_pad) * g.
+
+    The k*k reductions each stream their inputs again; scanning over cache-sized batch chunks
+    makes those re-reads hit cache (measured 76 ms -> 12 ms for [128, 28, 28, 48], k=3).
+    """
+    (kh, kw), (sh, sw) = kernel_hw, strides
+    b, hp, wp, c = x_pad.shape
+    ho, wo = g.shape[1:3]
+    n = _batch_chunk(b, (hp * wp + ho * wo) * c)
+
+    def body(acc, chunk):
+        xc, gc = chunk
+        taps = [jnp.sum(lax.slice(xc, (0, i, j, 0), (n, i + sh * (ho - 1) + 1,
+                                                     j + sw * (wo - 1) + 1, c), (1, sh, sw, 1))
+                        * gc, axis=(0, 1, 2), dtype=jnp.float32)
+                for i in range(kh) for j in range(kw)]
+        return acc + jnp.stack(taps), None
+
+    chunks = (x_pad.reshape(b // n, n, hp, wp, c), g.reshape(b // n, n, ho, wo, c))
+    return lax.scan(body, jnp.zeros((kh * kw, c), jnp.float32), chunks)[0]
+
+
+def _depthwise_shifted_bwd(strides, padding, residuals, g):
+    # Autodiff of the strided slices would materialise one full-size padded tensor per tap
+    # (measured ~30x the forward time); instead:
+    #   dx = g dilated by the stride, correlated with the flipped kernel (one pad, k*k taps);
+    #   dw[i, j] = sum over batch and space of (tap (i, j) of the padded x) * g.
+    x, kernel = residuals
+    kh, kw = kernel.shape[:2]
+    (sh, sw), (ph, pw) = strides, padding
+    h, w = x.shape[1:3]
+    ho, wo = g.shape[1:3]
+    hp, wp = h + ph[0] + ph[1], w + pw[0] + pw[1]
+    g_full = lax.pad(g, jnp.zeros((), g.dtype),
+                     ((0, 0, 0), (kh - 1, hp - (ho - 1) * sh - 1, sh - 1),
+                      (kw - 1, wp - (wo - 1) * sw - 1, sw - 1), (0, 0, 0)))
+    dx = _shifted_sum(g_full, kernel[::-1, ::-1], (1, 1), (h, w), (ph[0], pw[0]))
+    dkernel = _kernel_grad(jnp.pad(x, ((0, 0), ph, pw, (0, 0))), g, (kh, kw), strides)
+    dkernel = dkernel.reshape(kh, kw, 1, x.shape[3]).astype(kernel.dtype)
+    return dx.astype(x.dtype), dkernel
+
+
+_depthwise_shifted.defvjp(_depthwise_shifted_fwd, _depthwise_shifted_bwd)
+
+
 @functools.partial(jax.jit, static_argnames=('strides', 'padding'))
 def depthwise_conv_shifted(x: jax.Array, kernel: jax.Array, strides: tuple[int, int],
                            padding: tuple[tuple[int, int], tuple[int, int]]) -> jax.Array:
     """Depthwise conv as a sum of shifted, strided slices. x: [B, H, W, C]; kernel: [kh, kw, 1, C].
 
-    Kept as a named ``jit`` so that ``ghostjax.count_macs`` can recognise and count it.
+    Has a hand-written VJP (see ``_depthwise_shifted_bwd``) and stays reverse-differentiable
+    twice (R1 / gradient penalties). Kept as a named ``jit`` so ``ghostjax.count_macs`` counts it.
     """
-    kh, kw = kernel.shape[:2]
-    sh, sw = strides
-    x = jnp.pad(x, ((0, 0), padding[0], padding[1], (0, 0)))
-    b, h, w, c = x.shape
-    ho, wo = (h - kh) // sh + 1, (w - kw) // sw + 1
-    out = None
-    for i in range(kh):
-        for j in range(kw):
-            tap = lax.slice(x, (0, i, j, 0), (b, i + sh * (ho - 1) + 1, j + sw * (wo - 1) + 1, c),
-                            (1, sh, sw, 1)) * kernel[i, j, 0]
-            out = tap if out is None else out + tap
-    return out
+    return _depthwise_shifted(x, kernel, strides, padding)
 
 
 def depthwise_conv_grouped(x: jax.Array, kernel: jax.Array, strides: tuple[int, int],
@@ -94,15 +173,44 @@ class DepthwiseConv(nn.Module):
         return depthwise_conv_grouped(x, kernel, strides, padding)
 
 
+class PointwiseConv(nn.Module):
+    """1x1 convolution computed as a matmul over channels: same ``kernel [1, 1, I, O]`` (and
+    ``bias``) as ``nn.Conv``, but XLA's CPU backend runs its backward pass several times faster
+    as a ``dot_general`` than as a convolution."""
+    features: int
+    use_bias: bool = False
+    dtype: Dtype = jnp.float32
+    param_dtype: Dtype = jnp.float32
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        kernel = self.param('kernel', nn.initializers.lecun_normal(),
+                            (1, 1, x.shape[-1], self.features), self.param_dtype)
+        y = lax.dot_general(x.astype(self.dtype), kernel[0, 0].astype(self.dtype),
+                            (((x.ndim - 1,), (0,)), ((), ())))
+        if self.use_bias:
+            y = y + self.param('bias', nn.initializers.zeros, (self.features,),
+                               self.param_dtype).astype(self.dtype)
+        return y
+
+
 def conv(features: int, kernel_size: int = 1, strides: int = 1, *, use_bias: bool = False,
-         dtype: Dtype = jnp.float32, name: str | None = None) -> nn.Conv:
-    """A dense (ungrouped) conv with PyTorch's symmetric ``k // 2`` padding."""
+         dtype: Dtype = jnp.float32, name: str | None = None) -> nn.Module:
+    """A dense (ungrouped) conv with PyTorch's symmetric ``k // 2`` padding; 1x1 stride-1
+    convs are ``PointwiseConv``s."""
+    if kernel_size == 1 and strides == 1:
+        return PointwiseConv(features, use_bias, dtype, name=name)
     p = kernel_size // 2
     return nn.Conv(features, (kernel_size, kernel_size), (strides, strides), ((p, p), (p, p)),
                    use_bias=use_bias, dtype=dtype, name=name)
 
 
-def batch_norm(train: bool, dtype: Dtype = jnp.float32, name: str | None = None) -> nn.BatchNorm:
-    """BatchNorm with PyTorch's defaults (momentum 0.1 there is 0.9 here; eps 1e-5)."""
+def batch_norm(train: bool, dtype: Dtype = jnp.float32, name: str | None = None,
+               axis_name: str | None = None) -> nn.BatchNorm:
+    """BatchNorm with PyTorch's defaults (momentum 0.1 there is 0.9 here; eps 1e-5).
+
+    With ``axis_name`` (inside pmap) batch statistics are averaged over that axis, so a
+    pmapped step normalises exactly as one device would over the global batch.
+    """
     return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5, dtype=dtype,
-                        name=name)
+                        axis_name=axis_name if train else None, name=name)

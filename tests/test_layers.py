@@ -66,3 +66,12 @@ def test_count_macs_dense_conv_and_depthwise():
         assert gj.model_size(DepthwiseConv(3, 2, impl=impl), x.shape)['macs'] == 2 * 4 * 4 * 3 * 9
     scanned = lambda x: jax.lax.scan(lambda c, _: (c @ jnp.ones((4, 4)), None), x, None, length=3)[0]
     assert gj.count_macs(scanned, jnp.zeros((2, 4))) == 3 * 2 * 4 * 4
+
+
+def test_count_macs_transposed_conv_counts_real_inputs_only():
+    # PyTorch ConvTranspose2d(512, 256, 4, 2, 1) on 4x4: 4*4*512 inputs x 16 taps x 256 outputs.
+    from ghostjax.dcgan import conv_transpose
+    m = conv_transpose(256, 4, 2, 1, 'up')
+    assert gj.model_size(m, (1, 4, 4, 512))['macs'] == 4 * 4 * 512 * 16 * 256
+    first = conv_transpose(512, 4, 1, 0, 'first')  # 1x1 -> 4x4
+    assert gj.model_size(first, (1, 1, 1, 100))['macs'] == 100 * 16 * 512
