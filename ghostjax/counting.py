@@ -1,7 +1,9 @@
 """Parameter and multiply-accumulate (MAC) counters for any Flax module or JAX function.
 
 MACs are counted from the traced jaxpr, so nothing is compiled or run: every convolution and
-``dot_general`` (dense layers, einsums) contributes ``output elements x reduction size``;
+``dot_general`` (dense layers, einsums) contributes ``output elements x reduction size``
+(transposed convolutions: ``input elements x kernel taps x output channels``, leaving out the
+zeros that stride dilation and full padding insert, as fvcore counts them);
 elementwise work (BN, activations, pooling) is not counted. That is the convention of the
 GhostNet paper's "FLOPs" (BN folded at inference). The shifted depthwise implementation
 (``ghostjax.layers.depthwise_conv_shifted``) is counted as the convolution it computes.
@@ -26,10 +28,15 @@ def count_params(tree: Any) -> int:
 def _eqn_macs(eqn) -> int:
     name = eqn.primitive.name
     if name == 'conv_general_dilated':
-        rhs = eqn.invars[1].aval.shape
-        rhs_spec = eqn.params['dimension_numbers'].rhs_spec
-        per_output = rhs[rhs_spec[1]] * math.prod(rhs[d] for d in rhs_spec[2:])
-        return math.prod(eqn.outvars[0].aval.shape) * per_output
+        lhs, rhs = eqn.invars[0].aval.shape, eqn.invars[1].aval.shape
+        dn = eqn.params['dimension_numbers']
+        kernel = [rhs[d] for d in dn.rhs_spec[2:]]
+        transposed = any(d > 1 for d in eqn.params['lhs_dilation']) or any(
+            lo + hi >= k for (lo, hi), k in zip(eqn.params['padding'], kernel))
+        if transposed:  # count real inputs x taps x outputs, not the inserted zeros
+            return (lhs[dn.lhs_spec[0]] * math.prod(lhs[d] for d in dn.lhs_spec[2:])
+                    * math.prod(kernel) * rhs[dn.rhs_spec[1]] * rhs[dn.rhs_spec[0]])
+        return math.prod(eqn.outvars[0].aval.shape) * rhs[dn.rhs_spec[1]] * math.prod(kernel)
     if name == 'dot_general':
         (lhs_contract, _), _ = eqn.params['dimension_numbers']
         lhs = eqn.invars[0].aval.shape

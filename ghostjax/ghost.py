@@ -43,17 +43,18 @@ class DFCAttention(nn.Module):
     features: int
     depthwise_impl: str = 'auto'
     dtype: Dtype = jnp.float32
+    bn_axis_name: str | None = None
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
         h, w = x.shape[1:3]
         y = nn.avg_pool(x, (2, 2), (2, 2))
         y = conv(self.features, dtype=self.dtype, name='dfc_conv')(y)
-        y = batch_norm(train, self.dtype, 'dfc_bn')(y)
+        y = batch_norm(train, self.dtype, 'dfc_bn', self.bn_axis_name)(y)
         y = DepthwiseConv((1, 5), impl=self.depthwise_impl, dtype=self.dtype, name='dfc_h')(y)
-        y = batch_norm(train, self.dtype, 'dfc_h_bn')(y)
+        y = batch_norm(train, self.dtype, 'dfc_h_bn', self.bn_axis_name)(y)
         y = DepthwiseConv((5, 1), impl=self.depthwise_impl, dtype=self.dtype, name='dfc_v')(y)
-        y = batch_norm(train, self.dtype, 'dfc_v_bn')(y)
+        y = batch_norm(train, self.dtype, 'dfc_v_bn', self.bn_axis_name)(y)
         y = jax.nn.sigmoid(y)
         hp, wp = y.shape[1:3]
         y = jnp.take(y, jnp.arange(h) * hp // h, axis=1)
@@ -79,20 +80,21 @@ class GhostModule(nn.Module):
     activation: Callable[[jax.Array], jax.Array] = nn.relu
     depthwise_impl: str = 'auto'
     dtype: Dtype = jnp.float32
+    bn_axis_name: str | None = None
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
         act = self.activation if self.relu else (lambda v: v)
         init = math.ceil(self.features / 2)
         primary = conv(init, self.kernel_size, dtype=self.dtype, name='primary_conv')(x)
-        primary = act(batch_norm(train, self.dtype, 'primary_bn')(primary))
+        primary = act(batch_norm(train, self.dtype, 'primary_bn', self.bn_axis_name)(primary))
         cheap = DepthwiseConv(self.dw_size, impl=self.depthwise_impl, dtype=self.dtype,
                               name='cheap_conv')(primary)
-        cheap = act(batch_norm(train, self.dtype, 'cheap_bn')(cheap))
+        cheap = act(batch_norm(train, self.dtype, 'cheap_bn', self.bn_axis_name)(cheap))
         out = jnp.concatenate([primary, cheap], axis=-1)[..., :self.features]
         if self.dfc:
             out = out * DFCAttention(self.features, self.depthwise_impl, self.dtype,
-                                     name='dfc')(x, train).astype(out.dtype)
+                                     self.bn_axis_name, name='dfc')(x, train).astype(out.dtype)
         return out
 
 
@@ -127,23 +129,24 @@ class GhostBottleneck(nn.Module):
     dfc: bool = False
     depthwise_impl: str = 'auto'
     dtype: Dtype = jnp.float32
+    bn_axis_name: str | None = None
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
         dw = dict(impl=self.depthwise_impl, dtype=self.dtype)
-        y = GhostModule(self.mid_features, relu=True, dfc=self.dfc,
-                        depthwise_impl=self.depthwise_impl, dtype=self.dtype, name='ghost1')(x, train)
+        ghost = dict(depthwise_impl=self.depthwise_impl, dtype=self.dtype,
+                     bn_axis_name=self.bn_axis_name)
+        y = GhostModule(self.mid_features, relu=True, dfc=self.dfc, name='ghost1', **ghost)(x, train)
         if self.strides > 1:
             y = DepthwiseConv(self.kernel_size, self.strides, name='conv_dw', **dw)(y)
-            y = batch_norm(train, self.dtype, 'bn_dw')(y)
+            y = batch_norm(train, self.dtype, 'bn_dw', self.bn_axis_name)(y)
         if self.se_ratio > 0:
             y = SqueezeExcite(self.se_ratio, self.dtype, name='se')(y)
-        y = GhostModule(self.features, relu=False, depthwise_impl=self.depthwise_impl,
-                        dtype=self.dtype, name='ghost2')(y, train)
+        y = GhostModule(self.features, relu=False, name='ghost2', **ghost)(y, train)
         if x.shape[-1] == self.features and self.strides == 1:
             return y + x
         s = DepthwiseConv(self.kernel_size, self.strides, name='shortcut_dw', **dw)(x)
-        s = batch_norm(train, self.dtype, 'shortcut_dw_bn')(s)
+        s = batch_norm(train, self.dtype, 'shortcut_dw_bn', self.bn_axis_name)(s)
         s = conv(self.features, dtype=self.dtype, name='shortcut_pw')(s)
-        s = batch_norm(train, self.dtype, 'shortcut_pw_bn')(s)
+        s = batch_norm(train, self.dtype, 'shortcut_pw_bn', self.bn_axis_name)(s)
         return y + s

@@ -45,6 +45,9 @@ class GhostNet(nn.Module):
       version: 1, or 2 for GhostNetV2's DFC attention in ghost1 of every block after the second.
       depthwise_impl: 'auto' | 'grouped' | 'shifted' (see ``ghostjax.layers``).
       dtype: compute dtype (e.g. ``jnp.bfloat16``); parameters stay float32.
+      bn_axis_name: pmap axis over which BatchNorm averages batch statistics in training.
+      stages: the bottleneck table, ``((kernel, expansion, out, se_ratio, stride), ...)`` per
+        stage; the paper's by default (a shorter one makes quick experiments and tests).
 
     ``__call__(x, train, output)`` returns, by ``output``:
       'logits': ``[B, num_classes]``;
@@ -61,10 +64,12 @@ class GhostNet(nn.Module):
     num_features: int = 1280
     depthwise_impl: str = 'auto'
     dtype: Dtype = jnp.float32
+    bn_axis_name: str | None = None
+    stages: tuple = GHOSTNET_STAGES
 
     @property
     def total_stride(self) -> int:
-        return self.stem_stride * 2 ** sum(b[4] == 2 for s in GHOSTNET_STAGES for b in s)
+        return self.stem_stride * 2 ** sum(b[4] == 2 for s in self.stages for b in s)
 
     def _check(self, x: jax.Array, output: str) -> None:
         if self.width <= 0:
@@ -92,10 +97,10 @@ class GhostNet(nn.Module):
         d = self.dtype
         x = conv(make_divisible(16 * self.width, 4), 3, self.stem_stride, dtype=d,
                  name='conv_stem')(x.astype(d))
-        x = nn.relu(batch_norm(train, d, 'bn1')(x))
+        x = nn.relu(batch_norm(train, d, 'bn1', self.bn_axis_name)(x))
         stride, features = self.stem_stride, {}
         block_id = 0
-        for i, stage in enumerate(GHOSTNET_STAGES):
+        for i, stage in enumerate(self.stages):
             for j, (k, exp, c, se, s) in enumerate(stage):
                 if s > 1:
                     features[stride] = x
@@ -104,11 +109,12 @@ class GhostNet(nn.Module):
                                     make_divisible(c * self.width, 4), k, s, se,
                                     dfc=self.version == 2 and block_id > 1,
                                     depthwise_impl=self.depthwise_impl, dtype=d,
+                                    bn_axis_name=self.bn_axis_name,
                                     name=f'blocks_{i}_{j}')(x, train)
                 block_id += 1
-        exp_last = GHOSTNET_STAGES[-1][-1][1]
+        exp_last = self.stages[-1][-1][1]
         x = conv(make_divisible(exp_last * self.width, 4), dtype=d, name='blocks_9_conv')(x)
-        x = nn.relu(batch_norm(train, d, 'blocks_9_bn')(x))
+        x = nn.relu(batch_norm(train, d, 'blocks_9_bn', self.bn_axis_name)(x))
         features[stride] = x
         if output == 'features':
             return {k: v for k, v in features.items() if k > self.stem_stride}

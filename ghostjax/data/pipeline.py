@@ -64,7 +64,7 @@ class Split:
             return self.images[indices], self.labels[indices]
         records = self.source.__getitems__([int(i) for i in indices])
         return (np.stack([r['image'] for r in records]),
-                np.asarray([r['label'] for r in records], np.int32))
+                np.asarray([r.get('label', 0) for r in records], np.int32))
 
 
 def _check_name(name: str) -> None:

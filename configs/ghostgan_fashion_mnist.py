@@ -1,0 +1,37 @@
+"""Default Ghost-GAN: GhostGenerator + GhostDiscriminator, non-saturating loss, Fashion-MNIST."""
+import ml_collections
+
+
+def get_config() -> ml_collections.ConfigDict:
+    c = ml_collections.ConfigDict()
+    c.dataset = 'fashion_mnist'
+    c.train_split = 'train'
+    c.data_dir = ''
+    c.image_size = 0  # 0: the dataset's own size
+    c.channels = 0  # 0: the dataset's own channels
+    c.generator = ml_collections.ConfigDict({'name': 'ghost', 'kwargs': {'base_features': 32}})
+    c.discriminator = ml_collections.ConfigDict({'name': 'ghost',
+                                                 'kwargs': {'base_features': 32}})
+    c.conditional = False
+    c.loss = 'ns'
+    c.n_critic = 1
+    c.gp_weight = 0.0
+    c.r1_gamma = 0.0
+    c.weight_clip = 0.0
+    c.ema_decay = 0.999
+    c.optimizer = 'adam'  # or 'sgd' (momentum b1)
+    c.g_learning_rate = 2e-4
+    c.d_learning_rate = 2e-4
+    c.b1 = 0.5
+    c.b2 = 0.999
+    c.batch_size = 64
+    c.num_train_steps = 3000
+    c.pmap = True
+    c.seed = 0
+    c.log_every_steps = 50
+    c.sample_every_steps = 500
+    c.checkpoint_every_steps = 500
+    c.checkpoints_to_keep = 2
+    c.num_grid = 64
+    c.eval = ml_collections.ConfigDict({'num_samples': 10000, 'extractor': 'ghostnet_fmnist'})
+    return c

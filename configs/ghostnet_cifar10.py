@@ -1,0 +1,12 @@
+"""GhostNet 1.0x with the small-image stem on CIFAR-10 (32x32x3)."""
+from configs import ghostnet_fashion_mnist
+
+
+def get_config():
+    c = ghostnet_fashion_mnist.get_config()
+    c.dataset = 'cifar10'
+    c.num_epochs = 100
+    c.warmup_epochs = 2.0
+    c.weight_decay = 5e-4
+    c.eval_every_epochs = 5
+    return c

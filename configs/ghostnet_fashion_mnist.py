@@ -1,0 +1,33 @@
+"""Default classifier: GhostNet 1.0x with the small-image stem on Fashion-MNIST (28x28x1)."""
+import ml_collections
+
+
+def get_config() -> ml_collections.ConfigDict:
+    c = ml_collections.ConfigDict()
+    c.dataset = 'fashion_mnist'
+    c.train_split = 'train'
+    c.eval_split = 'test'
+    c.data_dir = ''  # '' = $TFDS_DATA_DIR or ~/tensorflow_datasets
+    c.input = ml_collections.ConfigDict()  # extra ghostjax.data.Preprocess fields
+    c.model = ml_collections.ConfigDict(dict(
+        width=1.0, dropout=0.2, stem_stride=1, version=1, depthwise_impl='auto',
+        dtype='float32', stages=()))  # stages=() is the paper's table
+    c.optimizer = 'sgd'
+    c.learning_rate = 0.1
+    c.momentum = 0.9
+    c.nesterov = True
+    c.weight_decay = 5e-5
+    c.schedule = 'cosine'
+    c.warmup_epochs = 0.5
+    c.label_smoothing = 0.1
+    c.batch_size = 128
+    c.eval_batch_size = 500
+    c.num_epochs = 7
+    c.num_train_steps = 0  # > 0 overrides num_epochs
+    c.pmap = True  # use every local device when there are several
+    c.seed = 0
+    c.log_every_steps = 50
+    c.checkpoint_every_steps = 500
+    c.checkpoints_to_keep = 3
+    c.eval_every_epochs = 0  # 0: only the final evaluation
+    return c

@@ -1,0 +1,12 @@
+"""Ghost generator with a spectrally normalised DCGAN-28 discriminator and the hinge loss."""
+from configs import ghostgan_fashion_mnist
+
+
+def get_config():
+    c = ghostgan_fashion_mnist.get_config()
+    c.discriminator.name = 'dcgan28'
+    c.discriminator.kwargs = {'spectral_norm': True}
+    c.loss = 'hinge'
+    c.d_learning_rate = 4e-4
+    c.b1, c.b2 = 0.0, 0.9
+    return c

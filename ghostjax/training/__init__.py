@@ -1,0 +1,1 @@
+"""Training: pure step functions, train states, checkpoints and logging."""

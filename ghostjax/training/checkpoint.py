@@ -1,0 +1,91 @@
+"""Orbax checkpointing with automatic resume, a compatibility check, and clean SIGTERM stops."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+from typing import Any
+
+import flax
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+
+
+class IncompatibleCheckpointError(ValueError):
+    """The workdir holds a checkpoint whose tree or shapes differ from the model being trained."""
+
+
+def _signature(tree: Any) -> dict[str, tuple[int, ...]]:
+    flat = flax.traverse_util.flatten_dict(flax.serialization.to_state_dict(tree), sep='/')
+    return {k: tuple(np.shape(v)) for k, v in flat.items()}
+
+
+class Checkpointer:
+    """Keeps the last ``keep`` checkpoints of a train state (plus JSON metadata) in
+    ``{workdir}/checkpoints``; ``restore`` resumes from the latest one."""
+
+    def __init__(self, workdir: str, keep: int = 3):
+        self.directory = os.path.abspath(os.path.join(workdir, 'checkpoints'))
+        self.manager = ocp.CheckpointManager(
+            self.directory, options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True))
+
+    def latest_step(self) -> int | None:
+        return self.manager.latest_step()
+
+    def save(self, step: int, state: Any, meta: dict | None = None) -> None:
+        """Saves host-side ``state`` (unreplicated) at ``step``; waits until it is on disk."""
+        meta = {**(meta or {}), 'signature': _signature(state)}
+        self.manager.save(step, args=ocp.args.Composite(
+            state=ocp.args.StandardSave(jax.device_get(state)),
+            meta=ocp.args.JsonSave(json.loads(json.dumps(meta, default=list)))), force=True)
+        self.manager.wait_until_finished()
+
+    def restore(self, template: Any, step: int | None = None) -> tuple[Any, dict] | None:
+        """(state, meta) from ``step`` (default latest), or None when there is no checkpoint.
+
+        Raises IncompatibleCheckpointError, naming the first differing variable, when the
+        checkpoint was written by a different model; nothing on disk is touched.
+        """
+        step = self.latest_step() if step is None else step
+        if step is None:
+            return None
+        meta = self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))['meta']
+        saved = {k: tuple(v) for k, v in meta['signature'].items()}
+        expected = _signature(template)
+        if saved != expected:
+            diff = sorted(set(saved) ^ set(expected)) or [
+                k for k in sorted(expected) if saved[k] != expected[k]]
+            first = diff[0]
+            raise IncompatibleCheckpointError(
+                f'{self.directory} holds a checkpoint (step {step}) of an incompatible model: '
+                f'first mismatch at {first!r}: checkpoint {saved.get(first, "absent")}, model '
+                f'{expected.get(first, "absent")}. Use another --workdir or remove it.')
+        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, jax.device_get(template))
+        state = self.manager.restore(step, args=ocp.args.Composite(
+            state=ocp.args.StandardRestore(abstract)))['state']
+        return state, meta
+
+    def close(self) -> None:
+        self.manager.close()
+
+
+class StopSignal:
+    """Turns SIGTERM / SIGINT into a flag the training loop checks, so it can save and exit."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        del frame
+        self.requested = True
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)

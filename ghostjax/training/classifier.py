@@ -1,0 +1,210 @@
+"""GhostNet classifier training: pure steps and the ``train_and_evaluate`` loop.
+
+``train_step(state, batch, rng)`` and ``eval_step(state, batch)`` are pure; the trainer wraps
+them once with ``pmap(axis_name='batch')`` (several devices: gradients, BN statistics and
+metrics averaged with ``lax.pmean``) or ``jit`` (one device).
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import time
+from typing import Any
+
+from absl import logging
+import flax
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from ghostjax import data
+from ghostjax.ghostnet import GhostNet
+from ghostjax.losses import cross_entropy
+from ghostjax.training import checkpoint as ckpt_lib
+from ghostjax.training import logging as log_lib
+from ghostjax.training.state import (TrainState, compile_step, create_optimizer,
+                                     learning_rate_schedule, pmean_if, replicate, unreplicate)
+
+DTYPES = {'float32': jnp.float32, 'bfloat16': jnp.bfloat16}
+
+
+def create_model(config: ml_collections.ConfigDict, num_classes: int, in_channels: int,
+                 bn_axis_name: str | None = None) -> GhostNet:
+    m = config.model
+    if m.dtype not in DTYPES:
+        raise ValueError(f'model.dtype must be one of {sorted(DTYPES)}, got {m.dtype!r}')
+    extra = {'stages': tuple(tuple(tuple(b) for b in s) for s in m.stages)} if m.get('stages') else {}
+    return GhostNet(width=m.width, num_classes=num_classes, dropout=m.dropout,
+                    in_channels=in_channels, stem_stride=m.stem_stride, version=m.version,
+                    depthwise_impl=m.depthwise_impl, dtype=DTYPES[m.dtype],
+                    bn_axis_name=bn_axis_name, **extra)
+
+
+def create_train_state(rng: jax.Array, model: GhostNet, image_shape: tuple[int, ...],
+                       tx) -> TrainState:
+    variables = jax.jit(functools.partial(model.init, train=False))(
+        rng, jnp.zeros((1, *image_shape), jnp.float32))
+    return TrainState.create(apply_fn=model.apply, params=variables['params'],
+                             batch_stats=variables['batch_stats'], tx=tx)
+
+
+def train_step(state: TrainState, batch: dict[str, jax.Array], rng: jax.Array, *,
+               label_smoothing: float = 0.0, axis_name: str | None = None
+               ) -> tuple[TrainState, dict[str, jax.Array]]:
+    """One SGD step on ``batch = {'image': [B, H, W, C], 'label': [B]}``."""
+    if axis_name is not None:
+        rng = jax.random.fold_in(rng, jax.lax.axis_index(axis_name))
+
+    def loss_fn(params):
+        logits, updates = state.apply_fn(
+            {'params': params, 'batch_stats': state.batch_stats}, batch['image'], train=True,
+            rngs={'dropout': rng}, mutable=['batch_stats'])
+        return cross_entropy(logits, batch['label'], label_smoothing), (logits, updates)
+
+    (loss, (logits, updates)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+    grads = pmean_if(grads, axis_name)
+    batch_stats = pmean_if(updates['batch_stats'], axis_name)
+    metrics = pmean_if({'loss': loss,
+                        'accuracy': jnp.mean(jnp.argmax(logits, -1) == batch['label'])}, axis_name)
+    return state.apply_gradients(grads=grads, batch_stats=batch_stats), metrics
+
+
+def eval_step(state: TrainState, batch: dict[str, jax.Array], *,
+              axis_name: str | None = None) -> dict[str, jax.Array]:
+    """Sums of loss and correct predictions over the batch (summed over devices too)."""
+    logits = state.apply_fn({'params': state.params, 'batch_stats': state.batch_stats},
+                            batch['image'], train=False)
+    labels = batch['label']
+    losses = -jnp.take_along_axis(jax.nn.log_softmax(logits.astype(jnp.float32)),
+                                  labels[:, None], axis=-1)[:, 0]
+    sums = {'loss': jnp.sum(losses), 'correct': jnp.sum(jnp.argmax(logits, -1) == labels),
+            'count': jnp.asarray(labels.shape[0], jnp.float32)}
+    return sums if axis_name is None else jax.lax.psum(sums, axis_name)
+
+
+def evaluate(p_eval, state, split: data.Split, config, layout: str) -> dict[str, float]:
+    """Accuracy and mean loss over ``split`` (remainder dropped: eval batch divides it)."""
+    pre = data.Preprocess.for_classifier(config.dataset, train=False, **config.get('input', {}))
+    totals = None
+    for batch in data.make_batches(split, global_batch=config.eval_batch_size, preprocess=pre,
+                                   train=False, layout=layout):
+        sums = p_eval(state, batch)
+        totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
+    totals = jax.device_get(totals)
+    if layout == 'device':
+        totals = jax.tree.map(lambda x: x[0], totals)
+    return {'accuracy': float(totals['correct'] / totals['count']),
+            'loss': float(totals['loss'] / totals['count']), 'examples': int(totals['count'])}
+
+
+def _all_finite(tree) -> bool:
+    return all(np.all(np.isfinite(x)) for x in jax.tree.leaves(tree))
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
+    """Trains and evaluates per ``config``, resuming from the latest checkpoint in ``workdir``.
+
+    Returns (and writes to ``{workdir}/eval.json``) the final test metrics.
+    """
+    os.makedirs(workdir, exist_ok=True)
+    train_split = data.load(config.dataset, config.train_split, config.get('data_dir') or None)
+    eval_split = data.load(config.dataset, config.eval_split, config.get('data_dir') or None)
+    devices = jax.local_device_count() if config.pmap else 1
+    layout = 'device' if devices > 1 else 'flat'
+    data.check_batch(config.batch_size, layout)
+    data.check_batch(config.eval_batch_size, layout)
+    steps_per_epoch = train_split.num_examples // config.batch_size
+    total_steps = config.num_train_steps or config.num_epochs * steps_per_epoch
+    pre_train = data.Preprocess.for_classifier(config.dataset, train=True, **config.get('input', {}))
+    image_shape = pre_train(train_split.images[:1] if train_split.images is not None else
+                            np.zeros((1, *train_split.image_shape), np.uint8)).shape[1:]
+
+    model = create_model(config, train_split.num_classes, image_shape[-1],
+                         'batch' if devices > 1 else None)
+    schedule = learning_rate_schedule(config, steps_per_epoch)
+    rng = jax.random.key(config.seed)
+    init_rng, dropout_rng = jax.random.split(rng)
+    state = create_train_state(init_rng, model, image_shape, create_optimizer(config, schedule))
+    checkpointer = ckpt_lib.Checkpointer(workdir, keep=config.checkpoints_to_keep)
+    restored = checkpointer.restore(state)
+    if restored is not None:
+        state = restored[0]
+        logging.info('resumed from step %d', int(state.step))
+    log_lib.write_json(os.path.join(workdir, 'config.json'), config.to_dict())
+
+    p_train = compile_step(functools.partial(train_step, label_smoothing=config.label_smoothing),
+                           devices)
+    p_eval = (jax.pmap(functools.partial(eval_step, axis_name='batch'), axis_name='batch')
+              if devices > 1 else jax.jit(eval_step))
+    start = int(state.step)
+    state = replicate(state) if devices > 1 else state
+    writer = log_lib.MetricWriter(workdir)
+    progress = log_lib.Progress(total_steps, start, config.batch_size, 'train')
+    history: list[tuple[int, Any]] = []
+    t_start, step = time.perf_counter(), start
+
+    def host_state():
+        return jax.device_get(unreplicate(state) if devices > 1 else state)
+
+    def save(step: int) -> None:
+        flush_metrics(step)
+        s = host_state()
+        if not _all_finite(s.params):
+            raise log_lib.NonFiniteLossError(step, 'parameter', float('nan'))
+        checkpointer.save(step, s, {'step': step})
+
+    def flush_metrics(step: int) -> None:
+        if not history:
+            return
+        fetched = [(i, jax.device_get(m)) for i, m in history]
+        history.clear()
+        if layout == 'device':
+            fetched = [(i, jax.tree.map(lambda x: x[0], m)) for i, m in fetched]
+        log_lib.check_finite(fetched, ('loss',))
+        mean = {k: float(np.mean([m[k] for _, m in fetched])) for k in fetched[0][1]}
+        mean['learning_rate'] = float(schedule(step))
+        mean['images_per_s'] = progress.update(step, {'loss': mean['loss']})
+        writer.scalars(step, mean, 'train/')
+
+    try:
+        with ckpt_lib.StopSignal() as stop:
+            while step < total_steps and not stop.requested:
+                epoch, offset = divmod(step, steps_per_epoch)
+                batches = data.make_batches(train_split, global_batch=config.batch_size,
+                                            seed=config.seed, epoch=epoch, preprocess=pre_train,
+                                            train=True, layout=layout)
+                for batch in itertools.islice(batches, offset, None):
+                    step_rng = jax.random.fold_in(dropout_rng, step)
+                    if devices > 1:
+                        step_rng = replicate(step_rng)
+                    state, metrics = p_train(state, batch, step_rng)
+                    history.append((step, metrics))
+                    step += 1
+                    if step % config.log_every_steps == 0:
+                        flush_metrics(step)
+                    if step % config.checkpoint_every_steps == 0 or step == total_steps:
+                        save(step)
+                    if step >= total_steps or stop.requested:
+                        break
+                epoch_done, rest = divmod(step, steps_per_epoch)
+                if (rest == 0 and step < total_steps and config.eval_every_epochs
+                        and epoch_done % config.eval_every_epochs == 0):
+                    writer.scalars(step, evaluate(p_eval, state, eval_split, config, layout), 'eval/')
+            if stop.requested:
+                logging.warning('stop requested: saving step %d and exiting', step)
+                save(step)
+                return {'stopped_at_step': step}
+        if checkpointer.latest_step() != step:
+            save(step)
+        result = evaluate(p_eval, state, eval_split, config, layout)
+        result.update(step=step, train_wall_s=round(time.perf_counter() - t_start, 1),
+                      dataset=config.dataset, split=config.eval_split)
+        writer.scalars(step, result, 'eval/')
+        log_lib.write_json(os.path.join(workdir, 'eval.json'), result)
+        return result
+    finally:
+        progress.close()
+        writer.close()
+        checkpointer.close()

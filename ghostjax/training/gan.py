@@ -1,0 +1,341 @@
+"""GAN training: ``GANState`` with explicit G and D train states, a pure ``train_step``, and the
+``train_and_evaluate`` loop (checkpoints, resume, sample grids, metrics).
+
+``train_step(state, batch, rng)`` does ``n_critic`` discriminator updates, then one generator
+update, then the EMA update. Under ``pmap(axis_name='batch')`` gradients, BN statistics and
+metrics are averaged with ``lax.pmean``; latents and WGAN-GP mixing weights are drawn for the
+global batch and sliced per device, so a pmapped step equals a single-device one.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+import os
+import time
+from typing import Any
+
+from absl import logging
+import flax
+import flax.struct
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+
+from ghostjax import data, losses
+from ghostjax.gans import create_discriminator, create_generator
+from ghostjax.optim import clip_weights
+from ghostjax.training import checkpoint as ckpt_lib
+from ghostjax.training import logging as log_lib
+from ghostjax.training.state import TrainState, pmean_if, replicate, unreplicate
+
+
+class GANState(flax.struct.PyTreeNode):
+    """Generator and discriminator train states, EMA generator params, step and base RNG."""
+    step: jax.Array
+    g: TrainState
+    d: TrainState
+    ema_params: Any
+    rng: jax.Array  # raw uint32 key data, so it checkpoints as an array
+
+
+@dataclasses.dataclass(frozen=True)
+class StepConfig:
+    """The static knobs of ``train_step`` (all from the run's config)."""
+    loss: str = 'ns'
+    n_critic: int = 1
+    gp_weight: float = 0.0
+    r1_gamma: float = 0.0
+    ema_decay: float = 0.0
+    z_dim: int = 100
+    conditional: bool = False
+
+
+def _global_draw(sample, rng, local_batch: int, axis_name: str | None):
+    """Draws for the global batch (same on every device) and returns this device's slice."""
+    if axis_name is None:
+        return sample(rng, local_batch)
+    n = jax.lax.psum(1, axis_name)
+    full = sample(rng, n * local_batch)
+    return jax.lax.dynamic_slice_in_dim(full, jax.lax.axis_index(axis_name) * local_batch,
+                                        local_batch)
+
+
+def _apply(ts: TrainState, params, x, labels, rng, train: bool = True):
+    return ts.apply_fn({'params': params, 'batch_stats': ts.batch_stats}, x, labels, train=train,
+                       rngs={'dropout': rng}, mutable=['batch_stats'])
+
+
+def train_step(state: GANState, batch: dict[str, jax.Array], rng: jax.Array, *,
+               cfg: StepConfig, axis_name: str | None = None) -> tuple[GANState, dict]:
+    """One GAN iteration on ``batch = {'image': [B, H, W, C] in [-1, 1], 'label': [B]}``."""
+    real = batch['image']
+    labels = batch['label'] if cfg.conditional else None
+    b = real.shape[0]
+    normal = lambda r, n: jax.random.normal(r, (n, cfg.z_dim))
+    uniform = lambda r, n: jax.random.uniform(r, (n,))
+    dev_rng = rng if axis_name is None else jax.random.fold_in(rng, jax.lax.axis_index(axis_name))
+    g, d = state.g, state.d
+    metrics = {}
+    for i in range(cfg.n_critic):
+        r_z, r_eps, r_drop = jax.random.split(jax.random.fold_in(rng, i), 3)
+        z = _global_draw(normal, r_z, b, axis_name)
+        fake, _ = _apply(g, g.params, z, labels, r_drop)
+        drop = jax.random.fold_in(dev_rng, 100 + i)
+
+        def d_loss_fn(params):
+            real_logits, upd = _apply(d, params, real, labels, drop)
+            d_new = d.replace(batch_stats=upd['batch_stats'])
+            fake_logits, upd = _apply(d_new, params, fake, labels, drop)
+            loss = losses.discriminator_loss(cfg.loss, real_logits, fake_logits)
+            d_fn = lambda x: _apply(d_new, params, x, labels, drop)[0]
+            aux = {'d_real': jnp.mean(real_logits), 'd_fake': jnp.mean(fake_logits)}
+            if cfg.gp_weight:
+                eps = _global_draw(uniform, r_eps, b, axis_name)
+                aux['gp'] = losses.gradient_penalty(d_fn, real, fake, eps)
+                loss = loss + cfg.gp_weight * aux['gp']
+            if cfg.r1_gamma:
+                aux['r1'] = losses.r1_penalty(d_fn, real)
+                loss = loss + 0.5 * cfg.r1_gamma * aux['r1']
+            return loss, (upd['batch_stats'], aux)
+
+        (d_loss, (d_stats, aux)), grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d.params)
+        d = d.apply_gradients(grads=pmean_if(grads, axis_name),
+                              batch_stats=pmean_if(d_stats, axis_name))
+        metrics.update(d_loss=d_loss, **aux)
+
+    r_z, r_drop = jax.random.split(jax.random.fold_in(rng, cfg.n_critic))
+    z = _global_draw(normal, r_z, b, axis_name)
+    drop = jax.random.fold_in(dev_rng, 99)
+
+    def g_loss_fn(params):
+        fake, upd = _apply(g, params, z, labels, r_drop)
+        fake_logits, _ = _apply(d, d.params, fake, labels, drop)
+        return losses.generator_loss(cfg.loss, fake_logits), upd['batch_stats']
+
+    (g_loss, g_stats), grads = jax.value_and_grad(g_loss_fn, has_aux=True)(g.params)
+    g = g.apply_gradients(grads=pmean_if(grads, axis_name),
+                          batch_stats=pmean_if(g_stats, axis_name))
+    ema = state.ema_params
+    if cfg.ema_decay:
+        ema = jax.tree.map(lambda e, p: cfg.ema_decay * e + (1 - cfg.ema_decay) * p, ema, g.params)
+    metrics['g_loss'] = g_loss
+    metrics = pmean_if(metrics, axis_name)
+    return state.replace(step=state.step + 1, g=g, d=d, ema_params=ema), metrics
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+def check_config(config: ml_collections.ConfigDict) -> None:
+    """Raises ValueError for bad values before anything is compiled."""
+    if config.loss not in losses.GAN_LOSSES:
+        raise ValueError(f'unknown loss {config.loss!r}; expected one of {losses.GAN_LOSSES}')
+    if config.n_critic < 1:
+        raise ValueError(f'n_critic must be >= 1, got {config.n_critic}')
+    for k in ('g_learning_rate', 'd_learning_rate'):
+        if config[k] <= 0:
+            raise ValueError(f'{k} must be > 0, got {config[k]}')
+    if config.optimizer not in ('adam', 'sgd'):
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {config.optimizer!r}")
+    if not 0 <= config.ema_decay < 1:
+        raise ValueError(f'ema_decay must be in [0, 1), got {config.ema_decay}')
+
+
+def create_models(config, resolution: int, channels: int, num_classes: int,
+                  bn_axis_name: str | None = None):
+    cond = {'num_classes': num_classes} if config.conditional else {}
+    g = create_generator(config.generator.name, resolution=resolution, channels=channels,
+                         bn_axis_name=bn_axis_name, **cond, **config.generator.get('kwargs', {}))
+    d = create_discriminator(config.discriminator.name, resolution=resolution, channels=channels,
+                             bn_axis_name=bn_axis_name, **cond,
+                             **config.discriminator.get('kwargs', {}))
+    return g, d
+
+
+def create_state(config, g_model, d_model, image_shape, rng: jax.Array) -> GANState:
+    r_g, r_d, r_state = jax.random.split(rng, 3)
+    z = jnp.zeros((1, g_model.z_dim))
+    labels = jnp.zeros((1,), jnp.int32) if config.conditional else None
+    g_vars = jax.jit(lambda r: g_model.init(r, z, labels))(r_g)
+    d_vars = jax.jit(lambda r: d_model.init({'params': r, 'dropout': r},
+                                            jnp.zeros((1, *image_shape)), labels))(r_d)
+
+    def make_tx(lr):
+        if config.optimizer == 'adam':
+            return optax.adam(lr, b1=config.b1, b2=config.b2)
+        return optax.sgd(lr, momentum=config.b1 or None)
+
+    d_tx = make_tx(config.d_learning_rate)
+    if config.weight_clip:
+        d_tx = optax.chain(d_tx, clip_weights(config.weight_clip))
+    g_ts = TrainState.create(apply_fn=g_model.apply, params=g_vars['params'],
+                             batch_stats=g_vars.get('batch_stats', {}),
+                             tx=make_tx(config.g_learning_rate))
+    d_ts = TrainState.create(apply_fn=d_model.apply, params=d_vars['params'],
+                             batch_stats=d_vars.get('batch_stats', {}), tx=d_tx)
+    return GANState(step=jnp.zeros((), jnp.int32), g=g_ts, d=d_ts,
+                    ema_params=jax.tree.map(jnp.copy, g_ts.params),
+                    rng=jax.random.key_data(r_state))
+
+
+def step_config(config, z_dim: int) -> StepConfig:
+    return StepConfig(loss=config.loss, n_critic=config.n_critic, gp_weight=config.gp_weight,
+                      r1_gamma=config.r1_gamma, ema_decay=config.ema_decay, z_dim=z_dim,
+                      conditional=config.conditional)
+
+
+# --------------------------------------------------------------------------- samples
+
+
+def image_grid(images: np.ndarray, cols: int | None = None) -> np.ndarray:
+    """``[N, H, W, C]`` in [-1, 1] -> one uint8 ``[rows*H, cols*W, C]`` grid (1px gaps)."""
+    n, h, w, c = images.shape
+    cols = cols or int(np.ceil(np.sqrt(n)))
+    rows = -(-n // cols)
+    grid = np.full((rows * (h + 1) + 1, cols * (w + 1) + 1, c), 255, np.uint8)
+    pixels = np.clip((np.asarray(images, np.float32) + 1) * 127.5, 0, 255).round().astype(np.uint8)
+    for i, im in enumerate(pixels):
+        r, k = divmod(i, cols)
+        grid[1 + r * (h + 1):1 + r * (h + 1) + h, 1 + k * (w + 1):1 + k * (w + 1) + w] = im
+    return grid
+
+
+def save_png(path: str, grid: np.ndarray) -> None:
+    from PIL import Image
+    Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(path)
+
+
+def diversity(images: jax.Array) -> jax.Array:
+    """Mean pairwise L2 distance between samples ``[N, H, W, C]``: drops under mode collapse."""
+    x = images.reshape(images.shape[0], -1)
+    sq = jnp.sum(x ** 2, -1)
+    d2 = jnp.maximum(sq[:, None] + sq[None, :] - 2 * x @ x.T, 0.0)
+    n = x.shape[0]
+    return jnp.sum(jnp.sqrt(d2 + 1e-12) * (1 - jnp.eye(n))) / (n * (n - 1))
+
+
+def sample(g_model, g_state: TrainState, params, z, labels=None) -> jax.Array:
+    """Eval-mode samples of the generator with ``params`` (e.g. the EMA params)."""
+    return g_model.apply({'params': params, 'batch_stats': g_state.batch_stats}, z, labels,
+                         train=False)
+
+
+# --------------------------------------------------------------------------- loop
+
+
+def _all_finite(tree) -> bool:
+    return all(np.all(np.isfinite(x)) for x in jax.tree.leaves(tree))
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
+    """Trains the GAN of ``config``, resuming from ``workdir``; writes samples, metrics, JSON."""
+    check_config(config)
+    os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
+    split = data.load(config.dataset, config.train_split, config.get('data_dir') or None)
+    devices = jax.local_device_count() if config.pmap else 1
+    layout = 'device' if devices > 1 else 'flat'
+    data.check_batch(config.batch_size, layout)
+    pre = data.Preprocess.for_gan(image_size=config.image_size or None,
+                                  channels=config.channels or None)
+    image_shape = pre(np.zeros((1, *split.image_shape), np.uint8)).shape[1:]
+    g_model, d_model = create_models(config, image_shape[0], image_shape[-1], split.num_classes,
+                                     'batch' if devices > 1 else None)
+    g_eval, _ = create_models(config, image_shape[0], image_shape[-1], split.num_classes)
+    state = create_state(config, g_model, d_model, image_shape, jax.random.key(config.seed))
+    checkpointer = ckpt_lib.Checkpointer(workdir, keep=config.checkpoints_to_keep)
+    restored = checkpointer.restore(state)
+    if restored is not None:
+        state = restored[0]
+        logging.info('resumed from step %d', int(state.step))
+    log_lib.write_json(os.path.join(workdir, 'config.json'), config.to_dict())
+
+    cfg = step_config(config, g_model.z_dim)
+    step_fn = functools.partial(train_step, cfg=cfg)
+    p_step = (jax.pmap(functools.partial(step_fn, axis_name='batch'), axis_name='batch',
+                       donate_argnums=(0,)) if devices > 1
+              else jax.jit(step_fn, donate_argnums=(0,)))
+    fixed_z = jax.random.normal(jax.random.key(config.seed + 1), (config.num_grid, g_model.z_dim))
+    fixed_labels = (jnp.arange(config.num_grid) % split.num_classes) if config.conditional else None
+    p_sample = jax.jit(functools.partial(sample, g_eval))
+    steps_per_epoch = split.num_examples // config.batch_size
+    total = config.num_train_steps
+    start = int(state.step)
+    base_rng = jax.random.wrap_key_data(np.asarray(state.rng))  # a copy: state is donated
+    state = replicate(state) if devices > 1 else state
+    writer = log_lib.MetricWriter(workdir)
+    progress = log_lib.Progress(total, start, config.batch_size, 'gan')
+    history: list = []
+    t0, step = time.perf_counter(), start
+
+    def host_state() -> GANState:
+        return jax.device_get(unreplicate(state) if devices > 1 else state)
+
+    def flush(step: int) -> None:
+        if not history:
+            return
+        fetched = [(i, jax.device_get(m)) for i, m in history]
+        history.clear()
+        if layout == 'device':
+            fetched = [(i, jax.tree.map(lambda x: x[0], m)) for i, m in fetched]
+        log_lib.check_finite(fetched, ('d_loss', 'g_loss'))
+        mean = {k: float(np.mean([m[k] for _, m in fetched])) for k in fetched[0][1]}
+        mean['images_per_s'] = progress.update(step, {'d': mean['d_loss'], 'g': mean['g_loss']})
+        writer.scalars(step, mean, 'train/')
+
+    def write_samples(step: int) -> np.ndarray:
+        s = host_state()
+        params = s.ema_params if config.ema_decay else s.g.params
+        images = np.asarray(p_sample(s.g, params, fixed_z, fixed_labels))
+        grid = image_grid(images)
+        save_png(os.path.join(workdir, 'samples', f'step_{step:07d}.png'), grid)
+        save_png(os.path.join(workdir, 'samples', 'latest.png'), grid)
+        writer.image(step, 'samples', grid)
+        writer.scalars(step, {'diversity': float(diversity(jnp.asarray(images)))}, 'samples/')
+        return images
+
+    def save(step: int) -> None:
+        flush(step)
+        s = host_state()
+        if not _all_finite((s.g.params, s.d.params)):
+            raise log_lib.NonFiniteLossError(step, 'parameter', float('nan'))
+        checkpointer.save(step, s, {'step': step})
+
+    try:
+        with ckpt_lib.StopSignal() as stop:
+            while step < total and not stop.requested:
+                epoch, offset = divmod(step, steps_per_epoch)
+                batches = data.make_batches(split, global_batch=config.batch_size,
+                                            seed=config.seed, epoch=epoch, preprocess=pre,
+                                            train=True, layout=layout)
+                for batch in itertools.islice(batches, offset, None):
+                    rng = jax.random.fold_in(base_rng, step)
+                    state, metrics = p_step(state, batch, replicate(rng) if devices > 1 else rng)
+                    history.append((step, metrics))
+                    step += 1
+                    if step % config.log_every_steps == 0:
+                        flush(step)
+                    if step % config.sample_every_steps == 0:
+                        write_samples(step)
+                    if step % config.checkpoint_every_steps == 0 or step == total:
+                        save(step)
+                    if step >= total or stop.requested:
+                        break
+            if stop.requested:
+                logging.warning('stop requested: saving step %d and exiting', step)
+                save(step)
+                return {'stopped_at_step': step}
+        if checkpointer.latest_step() != step:
+            save(step)
+        write_samples(step)
+        result = {'step': step, 'train_wall_s': round(time.perf_counter() - t0, 1),
+                  'generator': config.generator.name, 'discriminator': config.discriminator.name,
+                  'loss': config.loss, 'dataset': config.dataset}
+        log_lib.write_json(os.path.join(workdir, 'train_result.json'), result)
+        return result
+    finally:
+        progress.close()
+        writer.close()
+        checkpointer.close()

@@ -1,0 +1,263 @@
+"""GANs: exact architectures, Ghost budgets, losses against closed forms, steps and training."""
+import functools
+import os
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import ghostjax as gj
+from configs import ghostgan_fashion_mnist
+from ghostjax import dcgan, ghostgan, losses
+from ghostjax.data import fashion_mnist
+from ghostjax.gans import create_discriminator, create_generator
+from ghostjax.optim import clip_weights
+from ghostjax.training import checkpoint as ckpt_lib
+from ghostjax.training import gan as gan_lib
+from ghostjax.training import logging as log_lib
+from ghostjax.training.state import replicate, unreplicate
+
+needs_fmnist = pytest.mark.skipif(not fashion_mnist.local_files_present(),
+                                  reason='apt-get install -y dataset-fashion-mnist')
+
+
+@pytest.mark.parametrize('model,shape,params', [
+    (dcgan.DCGANGenerator(64, 3), (1, 100), 3_576_704),
+    (dcgan.DCGANDiscriminator(64, 3), (1, 64, 64, 3), 2_765_568),
+    (dcgan.DCGAN28Generator(), (1, 100), 2_305_472),
+    (dcgan.DCGAN28Discriminator(), (1, 28, 28, 1), 212_865),
+])
+def test_reference_parameter_counts(model, shape, params):
+    assert gj.model_size(model, shape)['params'] == params
+
+
+@pytest.mark.parametrize('resolution,channels,baseline', [
+    (28, 1, dcgan.DCGAN28Generator()), (32, 3, dcgan.DCGANGenerator(32, 3)),
+    (64, 3, dcgan.DCGANGenerator(64, 3))])
+def test_ghost_generator_is_at_most_half_of_dcgan(resolution, channels, baseline):
+    ghost = gj.model_size(ghostgan.GhostGenerator(resolution, channels), (1, 100))
+    base = gj.model_size(baseline, (1, 100))
+    assert ghost['params'] <= 0.5 * base['params']
+    assert ghost['macs'] <= 0.5 * base['macs']
+
+
+@pytest.mark.parametrize('g_name,d_name,res,ch', [
+    ('dcgan', 'dcgan', 32, 3), ('dcgan', 'dcgan', 64, 3), ('dcgan28', 'dcgan28', 28, 1),
+    ('mlp', 'mlp', 28, 1), ('ghost', 'ghost', 28, 1), ('ghost', 'ghost', 32, 3),
+    ('ghost', 'ghost', 64, 3)])
+@pytest.mark.parametrize('conditional', [False, True])
+def test_generator_and_discriminator_shapes(g_name, d_name, res, ch, conditional):
+    cond = {'num_classes': 10} if conditional else {}
+    g = create_generator(g_name, resolution=res, channels=ch, **cond)
+    d = create_discriminator(d_name, resolution=res, channels=ch, **cond)
+    z, labels = jnp.zeros((3, 100)), (jnp.arange(3) if conditional else None)
+    images = jax.eval_shape(lambda z: g.init_with_output(jax.random.key(0), z, labels)[0], z)
+    chex.assert_shape(images, (3, res, res, ch))
+    logits = jax.eval_shape(lambda x: d.init_with_output(jax.random.key(0), x, labels)[0],
+                            jnp.zeros((3, res, res, ch)))
+    chex.assert_shape(logits, (3,))
+
+
+def test_spectral_norm_discriminator_trains_its_power_iteration():
+    d = dcgan.DCGAN28Discriminator(spectral_norm=True, dropout=0.0)
+    x = jax.random.normal(jax.random.key(0), (4, 28, 28, 1))
+    v = d.init(jax.random.key(1), x)
+    assert 'batch_stats' in v  # the u vectors
+    out, upd = d.apply(v, x, train=True, mutable=['batch_stats'])
+    chex.assert_shape(out, (4,))
+    leaves_a, leaves_b = jax.tree.leaves(v['batch_stats']), jax.tree.leaves(upd['batch_stats'])
+    assert any(not jnp.allclose(a, b) for a, b in zip(leaves_a, leaves_b))
+    # power iteration approaches the kernel's largest singular value from below
+    stats = v['batch_stats']
+    for _ in range(50):
+        _, upd = d.apply({'params': v['params'], 'batch_stats': stats}, x, train=True,
+                         mutable=['batch_stats'])
+        stats = upd['batch_stats']
+    kernel = v['params']['conv1']['kernel'].reshape(-1, 128)
+    top = float(jnp.linalg.svd(kernel, compute_uv=False)[0])
+    sigma = float(stats['SpectralNorm_1']['conv1/kernel/sigma'])
+    assert 0.98 * top <= sigma <= top * (1 + 1e-5)
+
+
+def test_bad_model_names_and_sizes():
+    with pytest.raises(ValueError, match=r"unknown generator 'stylegan'.*'dcgan', 'dcgan28', 'ghost', 'mlp'"):
+        create_generator('stylegan', resolution=28, channels=1)
+    with pytest.raises(ValueError, match="cannot make 28x28x1 images.*2\\^k"):
+        create_generator('dcgan', resolution=28, channels=1)
+    with pytest.raises(ValueError, match=r"makes images of shape \(28, 28, 1\).*32x32x1"):
+        create_generator('dcgan28', resolution=32, channels=1)
+    with pytest.raises(ValueError, match=r"has no option\(s\) \['width'\]"):
+        create_discriminator('ghost', resolution=28, channels=1, width=2)
+    with pytest.raises(ValueError, match=r'expects latents of shape \[B, 100\], got \(2, 64\)'):
+        dcgan.DCGAN28Generator().init(jax.random.key(0), jnp.zeros((2, 64)))
+    with pytest.raises(ValueError, match=r'expects images of shape \[B, 28, 28, 1\], got \(2, 32, 32, 1\)'):
+        ghostgan.GhostDiscriminator().init(jax.random.key(0), jnp.zeros((2, 32, 32, 1)))
+    with pytest.raises(ValueError, match='needs labels'):
+        dcgan.MLPGenerator(num_classes=10).init(jax.random.key(0), jnp.zeros((2, 100)))
+
+
+# --------------------------------------------------------------------------- losses
+
+REAL = np.array([2.0, -1.0, 0.3])
+FAKE = np.array([0.5, -3.0, 1.2])
+sig = lambda x: 1 / (1 + np.exp(-x))
+
+
+@pytest.mark.parametrize('kind,d_ref,g_ref', [
+    ('ns', -np.mean(np.log(sig(REAL))) - np.mean(np.log(1 - sig(FAKE))), -np.mean(np.log(sig(FAKE)))),
+    ('minimax', -np.mean(np.log(sig(REAL))) - np.mean(np.log(1 - sig(FAKE))),
+     np.mean(np.log(1 - sig(FAKE)))),
+    ('hinge', np.mean(np.maximum(0, 1 - REAL)) + np.mean(np.maximum(0, 1 + FAKE)), -np.mean(FAKE)),
+    ('wgan', np.mean(FAKE) - np.mean(REAL), -np.mean(FAKE)),
+    ('lsgan', 0.5 * (np.mean((REAL - 1) ** 2) + np.mean(FAKE ** 2)), 0.5 * np.mean((FAKE - 1) ** 2)),
+])
+def test_losses_match_closed_forms(kind, d_ref, g_ref):
+    np.testing.assert_allclose(losses.discriminator_loss(kind, jnp.array(REAL), jnp.array(FAKE)),
+                               d_ref, rtol=1e-6)
+    np.testing.assert_allclose(losses.generator_loss(kind, jnp.array(FAKE)), g_ref, rtol=1e-6)
+    extreme = jnp.array([1e4, -1e4, 0.0])
+    assert jnp.isfinite(losses.discriminator_loss(kind, extreme, -extreme))
+    assert jnp.isfinite(losses.generator_loss(kind, extreme))
+    assert jnp.all(jnp.isfinite(jax.grad(lambda f: losses.generator_loss(kind, f))(extreme)))
+
+
+def test_unknown_loss():
+    with pytest.raises(ValueError, match=r"unknown GAN loss 'wasserstein'.*'ns'"):
+        losses.generator_loss('wasserstein', jnp.zeros(2))
+
+
+def test_gradient_penalties_on_a_linear_critic():
+    w = jax.random.normal(jax.random.key(0), (4, 4, 1))
+    d_fn = lambda x: jnp.sum(x * w, axis=(1, 2, 3))  # grad_x = w everywhere
+    real = jax.random.normal(jax.random.key(1), (5, 4, 4, 1))
+    fake = jax.random.normal(jax.random.key(2), (5, 4, 4, 1))
+    norm = float(jnp.sqrt(jnp.sum(w ** 2)))
+    gp = losses.gradient_penalty(d_fn, real, fake, jnp.linspace(0, 1, 5))
+    np.testing.assert_allclose(gp, (norm - 1) ** 2, rtol=1e-5)
+    np.testing.assert_allclose(losses.r1_penalty(d_fn, real), norm ** 2, rtol=1e-5)
+
+
+def test_clip_weights_is_an_optax_transformation():
+    tx = optax.chain(optax.sgd(1.0), clip_weights(0.01))
+    params = {'w': jnp.array([0.0, 0.005, -0.009])}
+    state = tx.init(params)
+    updates, _ = tx.update({'w': jnp.array([-1.0, 0.001, 1.0])}, state, params)
+    np.testing.assert_allclose(optax.apply_updates(params, updates)['w'], [0.01, 0.004, -0.01])
+    with pytest.raises(ValueError, match='clip limit must be positive, got 0'):
+        clip_weights(0)
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def _tiny_config(**kw):
+    c = ghostgan_fashion_mnist.get_config()
+    c.generator.kwargs = {'base_features': 8}
+    c.discriminator.name = 'mlp'
+    c.discriminator.kwargs = {'hidden': 32}
+    c.batch_size = 16
+    c.num_train_steps = 6
+    c.log_every_steps = 2
+    c.sample_every_steps = 3
+    c.checkpoint_every_steps = 3
+    c.num_grid = 16
+    c.pmap = False
+    for k, v in kw.items():
+        c[k] = v
+    return c
+
+
+def test_pmap_gan_step_equals_single_device_step():
+    n = jax.local_device_count()
+    # SGD: Adam would turn the float noise of exactly-zero gradients (a BN bias feeding another
+    # BN, a leaky unit linear on every sample) into +-lr steps that differ between the two runs.
+    config = _tiny_config(loss='wgan', gp_weight=10.0, n_critic=2, ema_decay=0.9,
+                          optimizer='sgd', b1=0.5, g_learning_rate=0.05, d_learning_rate=0.05)
+    real = jax.random.uniform(jax.random.key(0), (4 * n, 28, 28, 1), minval=-1, maxval=1)
+    batch = {'image': real, 'label': jnp.arange(4 * n) % 10}
+    out = {}
+    for devices in (1, n):
+        g, d = gan_lib.create_models(config, 28, 1, 10, 'batch' if devices > 1 else None)
+        state = gan_lib.create_state(config, g, d, (28, 28, 1), jax.random.key(3))
+        step = functools.partial(gan_lib.train_step, cfg=gan_lib.step_config(config, g.z_dim))
+        rng, b = jax.random.key(4), batch
+        if devices > 1:
+            step = jax.pmap(functools.partial(step, axis_name='batch'), axis_name='batch')
+            state, rng = replicate(state), replicate(rng)
+            b = jax.tree.map(lambda a: a.reshape(n, 4, *a.shape[1:]), batch)
+        else:
+            step = jax.jit(step)
+        state, metrics = step(state, b, rng)
+        out[devices] = (unreplicate(state) if devices > 1 else state,
+                        jax.tree.map(lambda a: a[0], metrics) if devices > 1 else metrics)
+    (s1, m1), (sn, mn) = out[1], out[n]
+    parts = lambda s: (s.g.params, s.g.opt_state, s.g.batch_stats, s.d.params, s.d.opt_state,
+                       s.ema_params)
+    for part1, partn in zip(parts(s1), parts(sn)):
+        # 1e-5 relative to the part's scale: some entries (a BN scale's gradient, a running mean
+        # after a zero-mean BN) are sums that cancel to ~0, where float order alone shows.
+        scale = max(float(jnp.max(jnp.abs(a))) for a in jax.tree.leaves(part1))
+        for a, b in zip(jax.tree.leaves(part1), jax.tree.leaves(partn)):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5 * scale)
+    for k in ('d_loss', 'g_loss', 'gp', 'd_real', 'd_fake'):
+        np.testing.assert_allclose(m1[k], mn[k], rtol=1e-5)
+    assert int(s1.step) == 1
+
+
+@pytest.mark.parametrize('field,value,match', [
+    ('loss', 'wasserstein', "unknown loss 'wasserstein'"),
+    ('n_critic', 0, 'n_critic must be >= 1, got 0'),
+    ('g_learning_rate', 0.0, 'g_learning_rate must be > 0, got 0.0'),
+    ('d_learning_rate', -1e-4, 'd_learning_rate must be > 0'),
+])
+def test_bad_config_fails_before_compiling(tmp_path, field, value, match):
+    with pytest.raises(ValueError, match=match):
+        gan_lib.train_and_evaluate(_tiny_config(**{field: value}), str(tmp_path))
+    assert not os.path.exists(tmp_path / 'checkpoints')
+
+
+@needs_fmnist
+def test_bad_generator_for_the_data(tmp_path):
+    config = _tiny_config()
+    config.generator.name = 'dcgan'
+    config.generator.kwargs = {}
+    with pytest.raises(ValueError, match='cannot make 28x28x1 images'):
+        gan_lib.train_and_evaluate(config, str(tmp_path))
+
+
+@needs_fmnist
+def test_gan_resume_equals_uninterrupted_and_writes_samples(tmp_path):
+    gan_lib.train_and_evaluate(_tiny_config(), str(tmp_path / 'full'))
+    gan_lib.train_and_evaluate(_tiny_config(num_train_steps=3), str(tmp_path / 'part'))
+    gan_lib.train_and_evaluate(_tiny_config(), str(tmp_path / 'part'))
+    states = []
+    for w in ('full', 'part'):
+        c = ckpt_lib.Checkpointer(str(tmp_path / w))
+        assert c.latest_step() == 6
+        import orbax.checkpoint as ocp
+        states.append(c.manager.restore(6, args=ocp.args.Composite(
+            state=ocp.args.StandardRestore()))['state'])
+    chex.assert_trees_all_equal(jax.tree.map(np.asarray, states[0]),
+                                jax.tree.map(np.asarray, states[1]))
+    assert {'step_0000003.png', 'step_0000006.png', 'latest.png'} <= set(
+        os.listdir(tmp_path / 'part' / 'samples'))
+
+
+@needs_fmnist
+def test_gan_non_finite_loss_stops_with_the_step(tmp_path):
+    config = _tiny_config(g_learning_rate=1e35, d_learning_rate=1e35, num_train_steps=10,
+                          checkpoint_every_steps=1, log_every_steps=1)
+    with pytest.raises(log_lib.NonFiniteLossError, match=r'at step \d+'):
+        gan_lib.train_and_evaluate(config, str(tmp_path))
+
+
+def test_image_grid_and_diversity():
+    images = np.stack([np.full((4, 4, 1), v) for v in (-1.0, 1.0, 0.0)])
+    grid = gan_lib.image_grid(images, cols=2)
+    assert grid.shape == (2 * 5 + 1, 2 * 5 + 1, 1) and grid.dtype == np.uint8
+    assert grid[1, 1, 0] == 0 and grid[1, 6, 0] == 255 and grid[6, 1, 0] == 128
+    assert float(gan_lib.diversity(jnp.zeros((5, 4, 4, 1)))) < 1e-3
+    assert float(gan_lib.diversity(jnp.asarray(images))) > 1.0

@@ -1,0 +1,24 @@
+"""Trains a GAN.
+
+  python -m train.gan --config configs/ghostgan_fashion_mnist.py --workdir runs/gan \
+      [--config.loss=hinge ...]
+"""
+from absl import app, flags
+from ml_collections import config_flags
+
+from ghostjax.training.gan import train_and_evaluate
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file('config', None, 'Training configuration file.', lock_config=True)
+flags.DEFINE_string('workdir', None, 'Directory for checkpoints, samples and metrics.')
+flags.mark_flags_as_required(['config', 'workdir'])
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+    print(train_and_evaluate(FLAGS.config, FLAGS.workdir))
+
+
+if __name__ == '__main__':
+    app.run(main)
