@@ -1,6 +1,6 @@
 """Input-pipeline throughput: preprocessed images/s of one epoch, printed as JSON lines.
 
-  python benchmarks/data_pipeline.py [--dataset fashion_mnist] [--batch 256] [--epochs 3]
+  python -m benchmarks.data_pipeline [--dataset fashion_mnist] [--batch 256] [--epochs 3]
 """
 import argparse
 import json

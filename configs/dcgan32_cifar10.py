@@ -10,5 +10,5 @@ def get_config():
     c.discriminator.name = 'dcgan'
     c.discriminator.kwargs = {}
     c.num_train_steps = 100_000
-    c.eval.extractor = 'inception'
+    c.eval.extractor_workdir = 'runs/extractor_cifar10'
     return c

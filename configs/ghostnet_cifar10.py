@@ -1,10 +1,14 @@
-"""GhostNet 1.0x with the small-image stem on CIFAR-10 (32x32x3)."""
+"""GhostNet 1.0x with the small-image stem on CIFAR-10 (32x32x3), crop + flip augmentation."""
+import ml_collections
+
 from configs import ghostnet_fashion_mnist
 
 
 def get_config():
     c = ghostnet_fashion_mnist.get_config()
     c.dataset = 'cifar10'
+    c.input = ml_collections.ConfigDict()  # default augmentation: 4-pixel crops and flips
+    c.label_smoothing = 0.1
     c.num_epochs = 100
     c.warmup_epochs = 2.0
     c.weight_decay = 5e-4

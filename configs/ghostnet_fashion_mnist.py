@@ -8,7 +8,9 @@ def get_config() -> ml_collections.ConfigDict:
     c.train_split = 'train'
     c.eval_split = 'test'
     c.data_dir = ''  # '' = $TFDS_DATA_DIR or ~/tensorflow_datasets
-    c.input = ml_collections.ConfigDict()  # extra ghostjax.data.Preprocess fields
+    # Extra ghostjax.data.Preprocess fields. A 6-epoch budget underfits with crop augmentation
+    # (7 epochs with crops + label smoothing: 92.44%), so training uses flips only.
+    c.input = ml_collections.ConfigDict({'crop_padding': 0})
     c.model = ml_collections.ConfigDict(dict(
         width=1.0, dropout=0.2, stem_stride=1, version=1, depthwise_impl='auto',
         dtype='float32', stages=()))  # stages=() is the paper's table
@@ -19,10 +21,10 @@ def get_config() -> ml_collections.ConfigDict:
     c.weight_decay = 5e-5
     c.schedule = 'cosine'
     c.warmup_epochs = 0.5
-    c.label_smoothing = 0.1
+    c.label_smoothing = 0.0
     c.batch_size = 128
     c.eval_batch_size = 500
-    c.num_epochs = 7
+    c.num_epochs = 6
     c.num_train_steps = 0  # > 0 overrides num_epochs
     c.pmap = True  # use every local device when there are several
     c.seed = 0

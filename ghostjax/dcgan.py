@@ -8,7 +8,8 @@
 * ``MLPGenerator`` / ``MLPDiscriminator``: the fully-connected GAN for 28x28.
 
 Discriminators return logits ``[B]``. ``bn_axis_name`` (inside pmap) averages BatchNorm batch
-statistics over that axis, so a pmapped step equals a single-device one. Options shared by every G/D pair: ``num_classes > 0``
+statistics over that axis, so a pmapped step equals a single-device one. Options shared by
+every G/D pair: ``num_classes > 0``
 makes them class-conditional (G: label embedding concatenated to z; D: projection
 discriminator term ``<embed(y), features>``), ``spectral_norm=True`` wraps D's layers in
 spectral normalisation (power-iteration vectors in the ``batch_stats`` collection).
@@ -143,7 +144,8 @@ class DCGANDiscriminator(nn.Module):
         h = x.astype(self.dtype)
         for i in range(n_down):
             h = sn(nn.Conv(self.ndf * 2 ** i, (4, 4), (2, 2), ((1, 1), (1, 1)), use_bias=False,
-                           dtype=self.dtype, name=f'conv{i}'), self.spectral_norm)(h, update_stats=train)
+                           dtype=self.dtype, name=f'conv{i}'),
+                   self.spectral_norm)(h, update_stats=train)
             if i > 0 and not self.spectral_norm:
                 h = _bn(train, f'bn{i}', self.dtype, self.bn_axis_name)(h)
             h = leaky_relu(h)
@@ -170,7 +172,8 @@ class DCGAN28Generator(nn.Module):
         check_latent(z, self.z_dim, 'DCGAN28Generator')
         h = condition(z, labels, self.num_classes, self.z_dim).astype(self.dtype)
         h = nn.Dense(7 * 7 * 256, use_bias=False, dtype=self.dtype, name='dense')(h)
-        h = leaky_relu_tf(_keras_bn(train, 'bn0', self.dtype, self.bn_axis_name)(h)).reshape(-1, 7, 7, 256)
+        h = leaky_relu_tf(_keras_bn(train, 'bn0', self.dtype, self.bn_axis_name)(h))
+        h = h.reshape(-1, 7, 7, 256)
         for i, (f, s) in enumerate(((128, 1), (64, 2))):
             h = nn.ConvTranspose(f, (5, 5), (s, s), 'SAME', use_bias=False, dtype=self.dtype,
                                  name=f'convt{i}')(h)
@@ -203,7 +206,8 @@ class DCGAN28Discriminator(nn.Module):
                    self.spectral_norm)(h, update_stats=train)
             h = nn.Dropout(self.dropout, deterministic=not train)(leaky_relu_tf(h))
         h = h.reshape(h.shape[0], -1).astype(jnp.float32)
-        return DiscriminatorHead(self.num_classes, self.spectral_norm, name='head')(h, labels, train)
+        head = DiscriminatorHead(self.num_classes, self.spectral_norm, name='head')
+        return head(h, labels, train)
 
 
 class MLPGenerator(nn.Module):

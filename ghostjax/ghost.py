@@ -19,7 +19,7 @@ Dtype = Any
 
 def make_divisible(v: float, divisor: int = 4, min_value: int | None = None,
                    round_limit: float = 0.9) -> int:
-    """Rounds ``v`` to the nearest multiple of ``divisor``, never going below ``round_limit * v``."""
+    """Rounds ``v`` to the nearest multiple of ``divisor``, never below ``round_limit * v``."""
     min_value = min_value or divisor
     new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
     if new_v < round_limit * v:
@@ -62,8 +62,8 @@ class DFCAttention(nn.Module):
 
 
 class GhostModule(nn.Module):
-    """Ghost module with ratio 2: ``ceil(features / 2)`` primary maps from a conv, as many cheap ones
-    from a depthwise 3x3 on them, concatenated and sliced to ``features``.
+    """Ghost module with ratio 2: ``ceil(features / 2)`` primary maps from a conv, as many cheap
+    ones from a depthwise 3x3 on them, concatenated and sliced to ``features``.
 
     Attributes:
       features: output channels.
@@ -136,7 +136,8 @@ class GhostBottleneck(nn.Module):
         dw = dict(impl=self.depthwise_impl, dtype=self.dtype)
         ghost = dict(depthwise_impl=self.depthwise_impl, dtype=self.dtype,
                      bn_axis_name=self.bn_axis_name)
-        y = GhostModule(self.mid_features, relu=True, dfc=self.dfc, name='ghost1', **ghost)(x, train)
+        y = GhostModule(self.mid_features, relu=True, dfc=self.dfc, name='ghost1',
+                        **ghost)(x, train)
         if self.strides > 1:
             y = DepthwiseConv(self.kernel_size, self.strides, name='conv_dw', **dw)(y)
             y = batch_norm(train, self.dtype, 'bn_dw', self.bn_axis_name)(y)

@@ -77,7 +77,8 @@ class GhostGenerator(nn.Module):
         widths = [self.base_features * 2 ** (n_up - i) for i in range(n_up + 1)]
         h = condition(z, labels, self.num_classes, self.z_dim).astype(self.dtype)
         h = nn.Dense(s0 * s0 * widths[0], use_bias=False, dtype=self.dtype, name='project')(h)
-        h = nn.relu(_bn(train, 'project_bn', self.dtype, self.bn_axis_name)(h.reshape(-1, s0, s0, widths[0])))
+        h = h.reshape(-1, s0, s0, widths[0])
+        h = nn.relu(_bn(train, 'project_bn', self.dtype, self.bn_axis_name)(h))
         first = 0 if self.resolution == 28 else 1
         for i, w in enumerate(widths[first:], start=first):
             h = GhostUpBlock(w, upsample=i > 0, depthwise_impl=self.depthwise_impl,

@@ -41,6 +41,14 @@ class Checkpointer:
             meta=ocp.args.JsonSave(json.loads(json.dumps(meta, default=list)))), force=True)
         self.manager.wait_until_finished()
 
+    def meta(self, step: int | None = None) -> dict:
+        """The JSON metadata saved with ``step`` (default latest)."""
+        step = self.latest_step() if step is None else step
+        if step is None:
+            raise FileNotFoundError(f'no checkpoint in {self.directory}')
+        return self.manager.restore(step, args=ocp.args.Composite(
+            meta=ocp.args.JsonRestore()))['meta']
+
     def restore(self, template: Any, step: int | None = None) -> tuple[Any, dict] | None:
         """(state, meta) from ``step`` (default latest), or None when there is no checkpoint.
 
@@ -50,7 +58,7 @@ class Checkpointer:
         step = self.latest_step() if step is None else step
         if step is None:
             return None
-        meta = self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))['meta']
+        meta = self.meta(step)
         saved = {k: tuple(v) for k, v in meta['signature'].items()}
         expected = _signature(template)
         if saved != expected:

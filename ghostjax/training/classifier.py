@@ -7,7 +7,6 @@ metrics averaged with ``lax.pmean``) or ``jit`` (one device).
 from __future__ import annotations
 
 import functools
-import itertools
 import os
 import time
 from typing import Any
@@ -24,8 +23,9 @@ from ghostjax.ghostnet import GhostNet
 from ghostjax.losses import cross_entropy
 from ghostjax.training import checkpoint as ckpt_lib
 from ghostjax.training import logging as log_lib
+from ghostjax.training import loop
 from ghostjax.training.state import (TrainState, compile_step, create_optimizer,
-                                     learning_rate_schedule, pmean_if, replicate, unreplicate)
+                                     learning_rate_schedule, pmean_if, replicate)
 
 DTYPES = {'float32': jnp.float32, 'bfloat16': jnp.bfloat16}
 
@@ -35,7 +35,8 @@ def create_model(config: ml_collections.ConfigDict, num_classes: int, in_channel
     m = config.model
     if m.dtype not in DTYPES:
         raise ValueError(f'model.dtype must be one of {sorted(DTYPES)}, got {m.dtype!r}')
-    extra = {'stages': tuple(tuple(tuple(b) for b in s) for s in m.stages)} if m.get('stages') else {}
+    stages = tuple(tuple(tuple(b) for b in s) for s in m.get('stages', ()))
+    extra = {'stages': stages} if stages else {}
     return GhostNet(width=m.width, num_classes=num_classes, dropout=m.dropout,
                     in_channels=in_channels, stem_stride=m.stem_stride, version=m.version,
                     depthwise_impl=m.depthwise_impl, dtype=DTYPES[m.dtype],
@@ -99,10 +100,6 @@ def evaluate(p_eval, state, split: data.Split, config, layout: str) -> dict[str,
             'loss': float(totals['loss'] / totals['count']), 'examples': int(totals['count'])}
 
 
-def _all_finite(tree) -> bool:
-    return all(np.all(np.isfinite(x)) for x in jax.tree.leaves(tree))
-
-
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
     """Trains and evaluates per ``config``, resuming from the latest checkpoint in ``workdir``.
 
@@ -142,56 +139,35 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     state = replicate(state) if devices > 1 else state
     writer = log_lib.MetricWriter(workdir)
     progress = log_lib.Progress(total_steps, start, config.batch_size, 'train')
-    history: list[tuple[int, Any]] = []
+    log = loop.MetricLog(writer, progress, devices, ('loss',), {'loss': 'loss'},
+                         extra=lambda step: {'learning_rate': float(schedule(step))})
+    meta = {'num_classes': train_split.num_classes, 'image_shape': list(image_shape)}
     t_start, step = time.perf_counter(), start
 
-    def host_state():
-        return jax.device_get(unreplicate(state) if devices > 1 else state)
-
     def save(step: int) -> None:
-        flush_metrics(step)
-        s = host_state()
-        if not _all_finite(s.params):
-            raise log_lib.NonFiniteLossError(step, 'parameter', float('nan'))
-        checkpointer.save(step, s, {'step': step})
-
-    def flush_metrics(step: int) -> None:
-        if not history:
-            return
-        fetched = [(i, jax.device_get(m)) for i, m in history]
-        history.clear()
-        if layout == 'device':
-            fetched = [(i, jax.tree.map(lambda x: x[0], m)) for i, m in fetched]
-        log_lib.check_finite(fetched, ('loss',))
-        mean = {k: float(np.mean([m[k] for _, m in fetched])) for k in fetched[0][1]}
-        mean['learning_rate'] = float(schedule(step))
-        mean['images_per_s'] = progress.update(step, {'loss': mean['loss']})
-        writer.scalars(step, mean, 'train/')
+        log.flush(step)
+        host = loop.host_copy(state, devices)
+        loop.save_checkpoint(checkpointer, step, host, host.params, meta)
 
     try:
         with ckpt_lib.StopSignal() as stop:
-            while step < total_steps and not stop.requested:
-                epoch, offset = divmod(step, steps_per_epoch)
-                batches = data.make_batches(train_split, global_batch=config.batch_size,
-                                            seed=config.seed, epoch=epoch, preprocess=pre_train,
-                                            train=True, layout=layout)
-                for batch in itertools.islice(batches, offset, None):
-                    step_rng = jax.random.fold_in(dropout_rng, step)
-                    if devices > 1:
-                        step_rng = replicate(step_rng)
-                    state, metrics = p_train(state, batch, step_rng)
-                    history.append((step, metrics))
-                    step += 1
-                    if step % config.log_every_steps == 0:
-                        flush_metrics(step)
-                    if step % config.checkpoint_every_steps == 0 or step == total_steps:
-                        save(step)
-                    if step >= total_steps or stop.requested:
-                        break
+            for i, batch in loop.train_steps(
+                    train_split, start=start, total=total_steps, global_batch=config.batch_size,
+                    seed=config.seed, preprocess=pre_train, layout=layout, stop=stop):
+                step_rng = jax.random.fold_in(dropout_rng, i)
+                state, metrics = p_train(state, batch,
+                                         replicate(step_rng) if devices > 1 else step_rng)
+                log.add(i, metrics)
+                step = i + 1
+                if step % config.log_every_steps == 0:
+                    log.flush(step)
+                if step % config.checkpoint_every_steps == 0 or step == total_steps:
+                    save(step)
                 epoch_done, rest = divmod(step, steps_per_epoch)
                 if (rest == 0 and step < total_steps and config.eval_every_epochs
                         and epoch_done % config.eval_every_epochs == 0):
-                    writer.scalars(step, evaluate(p_eval, state, eval_split, config, layout), 'eval/')
+                    writer.scalars(step, evaluate(p_eval, state, eval_split, config, layout),
+                                   'eval/')
             if stop.requested:
                 logging.warning('stop requested: saving step %d and exiting', step)
                 save(step)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import itertools
 import os
 import time
 from typing import Any
@@ -29,7 +28,8 @@ from ghostjax.gans import create_discriminator, create_generator
 from ghostjax.optim import clip_weights
 from ghostjax.training import checkpoint as ckpt_lib
 from ghostjax.training import logging as log_lib
-from ghostjax.training.state import TrainState, pmean_if, replicate, unreplicate
+from ghostjax.training import loop
+from ghostjax.training.state import TrainState, pmean_if, replicate
 
 
 class GANState(flax.struct.PyTreeNode):
@@ -226,10 +226,6 @@ def sample(g_model, g_state: TrainState, params, z, labels=None) -> jax.Array:
 # --------------------------------------------------------------------------- loop
 
 
-def _all_finite(tree) -> bool:
-    return all(np.all(np.isfinite(x)) for x in jax.tree.leaves(tree))
-
-
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
     """Trains the GAN of ``config``, resuming from ``workdir``; writes samples, metrics, JSON."""
     check_config(config)
@@ -260,33 +256,24 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     fixed_z = jax.random.normal(jax.random.key(config.seed + 1), (config.num_grid, g_model.z_dim))
     fixed_labels = (jnp.arange(config.num_grid) % split.num_classes) if config.conditional else None
     p_sample = jax.jit(functools.partial(sample, g_eval))
-    steps_per_epoch = split.num_examples // config.batch_size
     total = config.num_train_steps
     start = int(state.step)
     base_rng = jax.random.wrap_key_data(np.asarray(state.rng))  # a copy: state is donated
     state = replicate(state) if devices > 1 else state
     writer = log_lib.MetricWriter(workdir)
     progress = log_lib.Progress(total, start, config.batch_size, 'gan')
-    history: list = []
+    log = loop.MetricLog(writer, progress, devices, ('d_loss', 'g_loss'),
+                         {'d': 'd_loss', 'g': 'g_loss'})
+    meta = {'image_shape': list(image_shape), 'num_classes': split.num_classes}
+    extractor_dir = config.eval.get('extractor_workdir', '')
+    if extractor_dir and not os.path.exists(os.path.join(extractor_dir, 'config.json')):
+        logging.warning('no extractor in %r: FID/KID/IS/PR are skipped', extractor_dir)
+        extractor_dir = ''
+    eval_every = config.eval.get('every_steps', 0) if extractor_dir else 0
     t0, step = time.perf_counter(), start
 
-    def host_state() -> GANState:
-        return jax.device_get(unreplicate(state) if devices > 1 else state)
-
-    def flush(step: int) -> None:
-        if not history:
-            return
-        fetched = [(i, jax.device_get(m)) for i, m in history]
-        history.clear()
-        if layout == 'device':
-            fetched = [(i, jax.tree.map(lambda x: x[0], m)) for i, m in fetched]
-        log_lib.check_finite(fetched, ('d_loss', 'g_loss'))
-        mean = {k: float(np.mean([m[k] for _, m in fetched])) for k in fetched[0][1]}
-        mean['images_per_s'] = progress.update(step, {'d': mean['d_loss'], 'g': mean['g_loss']})
-        writer.scalars(step, mean, 'train/')
-
     def write_samples(step: int) -> np.ndarray:
-        s = host_state()
+        s = loop.host_copy(state, devices)
         params = s.ema_params if config.ema_decay else s.g.params
         images = np.asarray(p_sample(s.g, params, fixed_z, fixed_labels))
         grid = image_grid(images)
@@ -297,32 +284,30 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         return images
 
     def save(step: int) -> None:
-        flush(step)
-        s = host_state()
-        if not _all_finite((s.g.params, s.d.params)):
-            raise log_lib.NonFiniteLossError(step, 'parameter', float('nan'))
-        checkpointer.save(step, s, {'step': step})
+        log.flush(step)
+        host = loop.host_copy(state, devices)
+        loop.save_checkpoint(checkpointer, step, host, (host.g.params, host.d.params), meta)
 
     try:
         with ckpt_lib.StopSignal() as stop:
-            while step < total and not stop.requested:
-                epoch, offset = divmod(step, steps_per_epoch)
-                batches = data.make_batches(split, global_batch=config.batch_size,
-                                            seed=config.seed, epoch=epoch, preprocess=pre,
-                                            train=True, layout=layout)
-                for batch in itertools.islice(batches, offset, None):
-                    rng = jax.random.fold_in(base_rng, step)
-                    state, metrics = p_step(state, batch, replicate(rng) if devices > 1 else rng)
-                    history.append((step, metrics))
-                    step += 1
-                    if step % config.log_every_steps == 0:
-                        flush(step)
-                    if step % config.sample_every_steps == 0:
-                        write_samples(step)
-                    if step % config.checkpoint_every_steps == 0 or step == total:
-                        save(step)
-                    if step >= total or stop.requested:
-                        break
+            for i, batch in loop.train_steps(
+                    split, start=start, total=total, global_batch=config.batch_size,
+                    seed=config.seed, preprocess=pre, layout=layout, stop=stop):
+                rng = jax.random.fold_in(base_rng, i)
+                state, metrics = p_step(state, batch, replicate(rng) if devices > 1 else rng)
+                log.add(i, metrics)
+                step = i + 1
+                if step % config.log_every_steps == 0:
+                    log.flush(step)
+                if step % config.sample_every_steps == 0:
+                    write_samples(step)
+                if step % config.checkpoint_every_steps == 0 or step == total:
+                    save(step)
+                if eval_every and step % eval_every == 0 and step < total:
+                    if checkpointer.latest_step() != step:
+                        save(step)  # evaluate() reads the generator from the checkpoint
+                    writer.scalars(step, evaluate(workdir, extractor_dir,
+                                                  config.eval.num_samples, step), 'eval/')
             if stop.requested:
                 logging.warning('stop requested: saving step %d and exiting', step)
                 save(step)
@@ -333,9 +318,60 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         result = {'step': step, 'train_wall_s': round(time.perf_counter() - t0, 1),
                   'generator': config.generator.name, 'discriminator': config.discriminator.name,
                   'loss': config.loss, 'dataset': config.dataset}
+        if extractor_dir:
+            metrics = evaluate(workdir, extractor_dir, config.eval.num_samples, step)
+            writer.scalars(step, metrics, 'eval/')
+            result.update(metrics)
         log_lib.write_json(os.path.join(workdir, 'train_result.json'), result)
         return result
     finally:
         progress.close()
         writer.close()
         checkpointer.close()
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def restore_for_sampling(workdir: str, step: int | None = None):
+    """(config, eval-mode generator, GANState) of the checkpoint at ``step`` (default latest)."""
+    import json
+    config = ml_collections.ConfigDict(json.load(open(os.path.join(workdir, 'config.json'))))
+    checkpointer = ckpt_lib.Checkpointer(workdir)
+    meta = checkpointer.meta(step)
+    image_shape = tuple(meta['image_shape'])
+    g_model, d_model = create_models(config, image_shape[0], image_shape[-1], meta['num_classes'])
+    template = create_state(config, g_model, d_model, image_shape, jax.random.key(0))
+    state, _ = checkpointer.restore(template, step)
+    checkpointer.close()
+    return config, g_model, state, meta
+
+
+def evaluate(workdir: str, extractor: str, num_samples: int = 10000,
+             step: int | None = None, cache_dir: str | None = None) -> dict[str, Any]:
+    """FID, KID, IS and precision/recall of the checkpoint at ``step`` (EMA generator when the
+    run keeps one) against the dataset's test split. ``extractor``: a ``train.classifier``
+    workdir (domain GhostNet features) or pytorch-fid's Inception ``.pth`` file. Writes
+    ``{workdir}/eval_step_{step}.json``."""
+    from ghostjax.metrics.evaluate import evaluate_sampler, real_statistics
+    from ghostjax.metrics.extractors import make_extractor
+    config, g_model, state, meta = restore_for_sampling(workdir, step)
+    extractor = make_extractor(extractor, tuple(meta['image_shape']))
+    split = data.load(config.dataset, config.get('eval_split', 'test'),
+                      config.get('data_dir') or None)
+    real = real_statistics(extractor, split, cache_dir)
+    params = state.ema_params if config.ema_decay else state.g.params
+    generate = jax.jit(functools.partial(sample, g_model, state.g, params))
+    key = jax.random.key(config.seed + 2)
+
+    def draw(start: int, n: int) -> np.ndarray:
+        z = jax.random.normal(jax.random.fold_in(key, start), (n, g_model.z_dim))
+        labels = ((jnp.arange(start, start + n) % meta['num_classes'])
+                  if config.conditional else None)
+        return np.asarray(generate(z, labels))
+
+    metrics = evaluate_sampler(extractor, draw, num_samples, real)
+    metrics.update(step=int(state.step), split=split.split, dataset=config.dataset,
+                   weights='ema' if config.ema_decay else 'generator')
+    log_lib.write_json(os.path.join(workdir, f'eval_step_{int(state.step)}.json'), metrics)
+    return metrics

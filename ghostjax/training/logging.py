@@ -81,7 +81,8 @@ class NonFiniteLossError(FloatingPointError):
                          'checkpoint is kept intact.')
 
 
-def check_finite(history: list[tuple[int, Mapping[str, np.ndarray]]], keys: tuple[str, ...]) -> None:
+def check_finite(history: list[tuple[int, Mapping[str, np.ndarray]]],
+                 keys: tuple[str, ...]) -> None:
     """Raises NonFiniteLossError for the first step in ``history`` with a non-finite metric."""
     for step, metrics in history:
         for k in keys:

@@ -23,7 +23,8 @@ def decay_mask(params: Any) -> Any:
     return flax.traverse_util.unflatten_dict({k: k[-1] == 'kernel' for k in flat})
 
 
-def learning_rate_schedule(config: ml_collections.ConfigDict, steps_per_epoch: int) -> optax.Schedule:
+def learning_rate_schedule(config: ml_collections.ConfigDict,
+                           steps_per_epoch: int) -> optax.Schedule:
     """Linear warmup then cosine decay to 0 (``schedule='cosine'``) or a constant rate."""
     total = config.num_epochs * steps_per_epoch
     warmup = int(config.warmup_epochs * steps_per_epoch)
@@ -61,8 +62,8 @@ def replicate(tree: Any) -> Any:
     devices = jax.local_devices()
     sharding = jax.sharding.NamedSharding(jax.sharding.Mesh(np.array(devices), ('batch',)),
                                           jax.sharding.PartitionSpec('batch'))
-    return jax.device_put(jax.tree.map(lambda x: jnp.broadcast_to(x, (len(devices),) + jnp.shape(x)),
-                                       tree), sharding)
+    stacked = jax.tree.map(lambda x: jnp.broadcast_to(x, (len(devices),) + jnp.shape(x)), tree)
+    return jax.device_put(stacked, sharding)
 
 
 def unreplicate(tree: Any) -> Any:

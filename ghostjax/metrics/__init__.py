@@ -1,0 +1,5 @@
+"""GAN evaluation metrics: FID, KID, Inception Score, precision/recall."""
+from ghostjax.metrics.fid import RunningStats, frechet_distance
+from ghostjax.metrics.inception_score import inception_score
+from ghostjax.metrics.kid import kernel_inception_distance, polynomial_mmd2
+from ghostjax.metrics.precision_recall import precision_recall
