@@ -19,6 +19,7 @@ from ghostjax.training import checkpoint as ckpt_lib
 from ghostjax.training import gan as gan_lib
 from ghostjax.training import logging as log_lib
 from ghostjax.training.state import replicate, unreplicate
+from tests.helpers import assert_trees_close
 
 needs_fmnist = pytest.mark.skipif(not fashion_mnist.local_files_present(),
                                   reason='apt-get install -y dataset-fashion-mnist')
@@ -198,11 +199,7 @@ def test_pmap_gan_step_equals_single_device_step():
     parts = lambda s: (s.g.params, s.g.opt_state, s.g.batch_stats, s.d.params, s.d.opt_state,
                        s.ema_params)
     for part1, partn in zip(parts(s1), parts(sn)):
-        # 1e-5 relative to the part's scale: some entries (a BN scale's gradient, a running mean
-        # after a zero-mean BN) are sums that cancel to ~0, where float order alone shows.
-        scale = max(float(jnp.max(jnp.abs(a))) for a in jax.tree.leaves(part1))
-        for a, b in zip(jax.tree.leaves(part1), jax.tree.leaves(partn)):
-            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5 * scale)
+        assert_trees_close(part1, partn)
     for k in ('d_loss', 'g_loss', 'gp', 'd_real', 'd_fake'):
         np.testing.assert_allclose(m1[k], mn[k], rtol=1e-5)
     assert int(s1.step) == 1
