@@ -143,7 +143,7 @@ def test_fid_of_real_halves_is_small_and_grows_with_noise(extractor, tmp_path):
 
 @needs_fmnist
 def test_extractor_rejects_wrong_range_and_shape(extractor):
-    with pytest.raises(ValueError, match=r'images must be in \[-1, 1\], got values in \[0, 255\]'):
+    with pytest.raises(ValueError, match=r'images must be in \[-1, 1\], got values in \[255, 255\]'):
         extractor(np.full((2, 28, 28, 1), 255.0))
     with pytest.raises(ValueError, match=r'expects images \[N, 28, 28, 1\]'):
         extractor(np.zeros((2, 32, 32, 3)))

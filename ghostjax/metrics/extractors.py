@@ -24,7 +24,7 @@ class DomainExtractor:
 
     def __init__(self, classifier_workdir: str, step: int | None = None, batch_size: int = 500):
         from ghostjax.training.classifier import create_model, create_train_state
-        from ghostjax.training.state import create_optimizer
+        from ghostjax.training.state import create_optimizer, learning_rate_schedule
         path = os.path.join(classifier_workdir, 'config.json')
         if not os.path.exists(path):
             raise FileNotFoundError(f'{classifier_workdir} is not a train.classifier workdir '
@@ -36,8 +36,9 @@ class DomainExtractor:
         self.image_shape = tuple(meta['image_shape'])
         self.num_classes = meta['num_classes']
         model = create_model(config, self.num_classes, self.image_shape[-1])
-        template = create_train_state(jax.random.key(0), model, self.image_shape,
-                                      create_optimizer(config, 0.0))
+        # the optimizer only shapes the template; a schedule gives the checkpoint's opt_state
+        tx = create_optimizer(config, learning_rate_schedule(config, steps_per_epoch=1))
+        template = create_train_state(jax.random.key(0), model, self.image_shape, tx)
         state, _ = checkpointer.restore(template, step)
         checkpointer.close()
         self.step = int(state.step)

@@ -31,7 +31,8 @@ def learning_rate_schedule(config: ml_collections.ConfigDict,
     if config.schedule == 'constant':
         return optax.constant_schedule(config.learning_rate)
     if config.schedule == 'cosine':
-        return optax.warmup_cosine_decay_schedule(0.0, config.learning_rate, max(warmup, 1),
+        warmup = max(warmup, 1)  # optax needs >= 1 warmup step and >= 1 decay step after it
+        return optax.warmup_cosine_decay_schedule(0.0, config.learning_rate, warmup,
                                                   max(total, warmup + 1))
     raise ValueError(f"schedule must be 'cosine' or 'constant', got {config.schedule!r}")
 
