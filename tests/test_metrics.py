@@ -151,7 +151,6 @@ def test_extractor_rejects_wrong_range_and_shape(extractor):
 
 def test_inception_matches_pytorch_fid_architecture_with_random_weights(tmp_path):
     torch = pytest.importorskip('torch')
-    from ghostjax.convert import convert_torch_state_dict
     from ghostjax.metrics.inception import InceptionV3FID, load_fid_inception
     from tests.torch_inception import TorchFIDInception
     torch.manual_seed(0)

@@ -19,7 +19,7 @@ import dataclasses
 import difflib
 import os
 import re
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import jax
 import numpy as np

@@ -6,7 +6,6 @@ named "(GhostNet-<dataset> features)" and are not comparable with Inception-base
 """
 from __future__ import annotations
 
-import functools
 import json
 import os
 

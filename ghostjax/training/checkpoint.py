@@ -6,6 +6,7 @@ import os
 import signal
 from typing import Any
 
+from absl import logging
 import flax
 import jax
 import numpy as np
@@ -73,6 +74,14 @@ class Checkpointer:
         state = self.manager.restore(step, args=ocp.args.Composite(
             state=ocp.args.StandardRestore(abstract)))['state']
         return state, meta
+
+    def resume(self, template: Any) -> Any:
+        """The latest checkpoint's state, or ``template`` itself when there is none yet."""
+        restored = self.restore(template)
+        if restored is None:
+            return template
+        logging.info('resumed from step %d', restored[1]['step'])
+        return restored[0]
 
     def close(self) -> None:
         self.manager.close()

@@ -12,7 +12,6 @@ import time
 from typing import Any
 
 from absl import logging
-import flax
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -125,10 +124,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     init_rng, dropout_rng = jax.random.split(rng)
     state = create_train_state(init_rng, model, image_shape, create_optimizer(config, schedule))
     checkpointer = ckpt_lib.Checkpointer(workdir, keep=config.checkpoints_to_keep)
-    restored = checkpointer.restore(state)
-    if restored is not None:
-        state = restored[0]
-        logging.info('resumed from step %d', int(state.step))
+    state = checkpointer.resume(state)
     log_lib.write_json(os.path.join(workdir, 'config.json'), config.to_dict())
 
     p_train = compile_step(functools.partial(train_step, label_smoothing=config.label_smoothing),

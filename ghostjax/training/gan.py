@@ -242,10 +242,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     g_eval, _ = create_models(config, image_shape[0], image_shape[-1], split.num_classes)
     state = create_state(config, g_model, d_model, image_shape, jax.random.key(config.seed))
     checkpointer = ckpt_lib.Checkpointer(workdir, keep=config.checkpoints_to_keep)
-    restored = checkpointer.restore(state)
-    if restored is not None:
-        state = restored[0]
-        logging.info('resumed from step %d', int(state.step))
+    state = checkpointer.resume(state)
     log_lib.write_json(os.path.join(workdir, 'config.json'), config.to_dict())
 
     cfg = step_config(config, g_model.z_dim)
