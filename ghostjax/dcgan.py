@@ -23,6 +23,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from ghostjax.layers import ConvTranspose
+
 Dtype = Any
 
 
@@ -36,11 +38,12 @@ def leaky_relu_tf(x: jax.Array) -> jax.Array:
 
 
 def conv_transpose(features: int, kernel: int, strides: int, padding: int, name: str,
-                   use_bias: bool = False, dtype: Dtype = jnp.float32) -> nn.ConvTranspose:
+                   use_bias: bool = False, dtype: Dtype = jnp.float32,
+                   impl: str = 'auto') -> ConvTranspose:
     """PyTorch ``ConvTranspose2d(k, s, p)``: output ``(in - 1) * s - 2p + k``."""
     q = kernel - 1 - padding
-    return nn.ConvTranspose(features, (kernel, kernel), (strides, strides), ((q, q), (q, q)),
-                            use_bias=use_bias, dtype=dtype, name=name)
+    return ConvTranspose(features, (kernel, kernel), (strides, strides), ((q, q), (q, q)),
+                         use_bias=use_bias, impl=impl, dtype=dtype, name=name)
 
 
 def check_latent(z: jax.Array, z_dim: int, who: str) -> None:
@@ -107,6 +110,7 @@ class DCGANGenerator(nn.Module):
     z_dim: int = 100
     ngf: int = 64
     num_classes: int = 0
+    conv_impl: str = 'auto'  # transposed convs: see ghostjax.layers.ConvTranspose
     dtype: Dtype = jnp.float32
     bn_axis_name: str | None = None
 
@@ -120,9 +124,11 @@ class DCGANGenerator(nn.Module):
         h = condition(z, labels, self.num_classes, self.z_dim)[:, None, None, :].astype(self.dtype)
         for i in range(n_up):
             h = conv_transpose(self.ngf * 2 ** (n_up - 1 - i), 4, 1 if i == 0 else 2,
-                               0 if i == 0 else 1, f'convt{i}', dtype=self.dtype)(h)
+                               0 if i == 0 else 1, f'convt{i}', dtype=self.dtype,
+                               impl=self.conv_impl)(h)
             h = nn.relu(_bn(train, f'bn{i}', self.dtype, self.bn_axis_name)(h))
-        h = conv_transpose(self.channels, 4, 2, 1, f'convt{n_up}', dtype=self.dtype)(h)
+        h = conv_transpose(self.channels, 4, 2, 1, f'convt{n_up}', dtype=self.dtype,
+                           impl=self.conv_impl)(h)
         return jnp.tanh(h.astype(jnp.float32))
 
 
@@ -163,6 +169,7 @@ class DCGAN28Generator(nn.Module):
     z_dim: int = 100
     channels: int = 1
     num_classes: int = 0
+    conv_impl: str = 'auto'  # transposed convs: see ghostjax.layers.ConvTranspose
     dtype: Dtype = jnp.float32
     bn_axis_name: str | None = None
     resolution: int = 28
@@ -175,11 +182,11 @@ class DCGAN28Generator(nn.Module):
         h = leaky_relu_tf(_keras_bn(train, 'bn0', self.dtype, self.bn_axis_name)(h))
         h = h.reshape(-1, 7, 7, 256)
         for i, (f, s) in enumerate(((128, 1), (64, 2))):
-            h = nn.ConvTranspose(f, (5, 5), (s, s), 'SAME', use_bias=False, dtype=self.dtype,
-                                 name=f'convt{i}')(h)
+            h = ConvTranspose(f, (5, 5), (s, s), 'SAME', impl=self.conv_impl, dtype=self.dtype,
+                              name=f'convt{i}')(h)
             h = leaky_relu_tf(_keras_bn(train, f'bn{i + 1}', self.dtype, self.bn_axis_name)(h))
-        h = nn.ConvTranspose(self.channels, (5, 5), (2, 2), 'SAME', use_bias=False,
-                             dtype=self.dtype, name='convt2')(h)
+        h = ConvTranspose(self.channels, (5, 5), (2, 2), 'SAME', impl=self.conv_impl,
+                          dtype=self.dtype, name='convt2')(h)
         return jnp.tanh(h.astype(jnp.float32))
 
 

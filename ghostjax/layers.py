@@ -10,6 +10,10 @@ Depthwise convolutions have two implementations that compute the same function:
 
 ``'auto'`` picks ``'shifted'`` on CPU and ``'grouped'`` elsewhere. Both read the same
 ``kernel`` parameter of shape ``[kh, kw, 1, C]``, so checkpoints do not depend on the choice.
+
+Transposed convolutions (``ConvTranspose``) likewise have ``'dilated'`` (``lax.conv_transpose``)
+and ``'phases'`` (one small dense conv per output phase, no multiplications by inserted
+zeros) forms with the same parameters.
 """
 from __future__ import annotations
 
@@ -188,6 +192,114 @@ class PointwiseConv(nn.Module):
                             (1, 1, x.shape[-1], self.features), self.param_dtype)
         y = lax.dot_general(x.astype(self.dtype), kernel[0, 0].astype(self.dtype),
                             (((x.ndim - 1,), (0,)), ((), ())))
+        if self.use_bias:
+            y = y + self.param('bias', nn.initializers.zeros, (self.features,),
+                               self.param_dtype).astype(self.dtype)
+        return y
+
+
+CONV_TRANSPOSE_IMPLS = ('auto', 'dilated', 'phases')
+
+
+def transpose_padding(k: int, s: int, padding: str | tuple[int, int]) -> tuple[int, int]:
+    """Padding of the stride-dilated input that ``lax.conv_transpose`` uses for one dim."""
+    if padding == 'SAME':
+        total = k + s - 2
+        lo = k - 1 if s > k - 1 else -(-total // 2)
+        return lo, total - lo
+    if padding == 'VALID':
+        return k - 1, k + s - 2 + max(k - s, 0) - (k - 1)
+    if isinstance(padding, str):
+        raise ValueError(f"padding must be 'SAME', 'VALID' or (lo, hi) pairs, got {padding!r}")
+    return tuple(padding)
+
+
+def _phase_taps(n: int, k: int, s: int, pad: tuple[int, int]):
+    """For one dim of a stride-``s`` transposed conv: output length, phases per output
+    ``Q = ceil(out / s)`` and, per phase ``r``, (first tap, number of taps, input offset)."""
+    out = (n - 1) * s + 1 + pad[0] + pad[1] - k + 1
+    phases = []
+    for r in range(s):
+        t0 = (pad[0] - r) % s
+        taps = len(range(t0, k, s))
+        phases.append((t0, taps, (r + t0 - pad[0]) // s))
+    return out, -(-out // s), phases
+
+
+def conv_transpose_phases(x: jax.Array, kernel: jax.Array, strides: tuple[int, int],
+                          pads: Sequence[tuple[int, int]]) -> jax.Array:
+    """``lax.conv_transpose(x, kernel, strides, pads)`` without the inserted zeros.
+
+    A stride-s transposed conv is a stride-1 conv over the input dilated by s, so s*s - 1 of
+    every s*s products it computes are with zeros. Output phase ``(rh, rw)`` (pixels
+    ``(s*q + rh, s*q + rw)``) only ever meets kernel taps ``t0_r, t0_r + s, ...``; each phase is
+    therefore a small dense conv of the undilated input with that strided slice of the kernel,
+    and the phases interleave into the output (depth-to-space). Same MACs as counted for a
+    transposed conv, ~s*s fewer than the dilated form. x: [B, H, W, I]; kernel: [kh, kw, I, O].
+    """
+    b, (h, w), o = x.shape[0], x.shape[1:3], kernel.shape[-1]
+    (out_h, qh, ph), (out_w, qw, pw) = (_phase_taps(n, k, st, p) for n, k, st, p in
+                                        zip((h, w), kernel.shape[:2], strides, pads))
+    rows = []
+    for t0h, uh, ch in ph:
+        cols = []
+        for t0w, uw, cw in pw:
+            if uh == 0 or uw == 0:
+                cols.append(jnp.zeros((b, qh, qw, o), x.dtype))
+                continue
+            xp = lax.pad(x, jnp.zeros((), x.dtype),
+                         ((0, 0, 0), (-ch, qh + ch + uh - 1 - h, 0),
+                          (-cw, qw + cw + uw - 1 - w, 0), (0, 0, 0)))
+            sub = kernel[t0h::strides[0], t0w::strides[1]]
+            cols.append(lax.conv_general_dilated(xp, sub, (1, 1), 'VALID',
+                                                 dimension_numbers=('NHWC', 'HWIO', 'NHWC')))
+        rows.append(jnp.stack(cols, axis=3))  # [B, Qh, Qw, sw, O]
+    y = jnp.stack(rows, axis=2)  # [B, Qh, sh, Qw, sw, O]
+    y = y.reshape(b, qh * strides[0], qw * strides[1], o)
+    return y[:, :out_h, :out_w]
+
+
+class ConvTranspose(nn.Module):
+    """``nn.ConvTranspose`` (same ``kernel [kh, kw, I, O]``/``bias`` params and output, kernel
+    not flipped) with a choice of implementation: ``'dilated'`` is ``lax.conv_transpose``;
+    ``'phases'`` is ``conv_transpose_phases``. On XLA's CPU backend (2 cores, stride 2) the
+    phases are 7-12x faster in the backward pass for 64-128 output features, while for the
+    1-3 channel image layers the dilated form is faster; so ``'auto'`` picks ``'phases'`` on
+    CPU for strides > 1 and at least 16 output features, else ``'dilated'``.
+
+    ``padding``: 'SAME', 'VALID' or ``((lo, hi), (lo, hi))`` on the dilated input.
+    """
+    features: int
+    kernel_size: Sequence[int]
+    strides: Sequence[int] = (1, 1)
+    padding: Any = 'SAME'
+    use_bias: bool = False
+    impl: str = 'auto'
+    dtype: Dtype = jnp.float32
+    param_dtype: Dtype = jnp.float32
+    kernel_init: Any = nn.initializers.lecun_normal()
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        if self.impl not in CONV_TRANSPOSE_IMPLS:
+            raise ValueError(f'ConvTranspose impl must be one of {CONV_TRANSPOSE_IMPLS}, got '
+                             f'{self.impl!r}')
+        ks, strides = tuple(self.kernel_size), _pair(self.strides)
+        kernel = self.param('kernel', self.kernel_init, (*ks, x.shape[-1], self.features),
+                            self.param_dtype)
+        pads = [transpose_padding(k, s, self.padding if isinstance(self.padding, str) else p)
+                for k, s, p in zip(ks, strides, self.padding if not isinstance(self.padding, str)
+                                   else (None, None))]
+        x, kernel = x.astype(self.dtype), kernel.astype(self.dtype)
+        impl = self.impl
+        if impl == 'auto':
+            impl = ('phases' if jax.default_backend() == 'cpu' and max(strides) > 1
+                    and self.features >= 16 else 'dilated')
+        if impl == 'phases':
+            y = conv_transpose_phases(x, kernel, strides, pads)
+        else:
+            y = lax.conv_transpose(x, kernel, strides, pads,
+                                   dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
         if self.use_bias:
             y = y + self.param('bias', nn.initializers.zeros, (self.features,),
                                self.param_dtype).astype(self.dtype)

@@ -259,3 +259,15 @@ def test_image_grid_and_diversity():
     assert grid[1, 1, 0] == 0 and grid[1, 6, 0] == 255 and grid[6, 1, 0] == 128
     assert float(gan_lib.diversity(jnp.zeros((5, 4, 4, 1)))) < 1e-3
     assert float(gan_lib.diversity(jnp.asarray(images))) > 1.0
+
+
+def test_ema_decay_warms_up_then_holds():
+    steps = jnp.array([0, 1, 10, 100, 10_000])
+    np.testing.assert_allclose(gan_lib.ema_decay_at(steps, 0.999),
+                               [0.1, 2 / 11, 11 / 20, 101 / 110, 0.999], rtol=1e-6)
+    # a constant generator is tracked exactly; after 1000 steps the init weighs < 1e-3
+    ema = 0.0
+    for t in range(1000):
+        d = float(gan_lib.ema_decay_at(t, 0.999))
+        ema = d * ema + (1 - d) * 1.0
+    assert ema > 1 - 1e-3

@@ -1,12 +1,15 @@
-"""Depthwise-convolution fast paths and the parameter/MAC counter."""
+"""Depthwise and transposed-convolution fast paths (equal to the reference ops) and the
+parameter/MAC counter."""
 import chex
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 import ghostjax as gj
 from ghostjax.layers import DepthwiseConv
+from tests.helpers import assert_trees_close
 
 
 def _rel(a, b):
@@ -74,3 +77,26 @@ def test_count_macs_transposed_conv_counts_real_inputs_only():
     assert gj.model_size(m, (1, 4, 4, 512))['macs'] == 4 * 4 * 512 * 16 * 256
     first = conv_transpose(512, 4, 1, 0, 'first')  # 1x1 -> 4x4
     assert gj.model_size(first, (1, 1, 1, 100))['macs'] == 100 * 16 * 512
+
+
+@pytest.mark.parametrize('size,kernel,stride,padding', [
+    (7, 5, 2, 'SAME'), (7, 5, 1, 'SAME'), (4, 4, 2, ((2, 2), (2, 2))),
+    (1, 4, 1, ((3, 3), (3, 3))), (5, 3, 2, 'VALID'), (6, 4, 3, 'SAME'),
+    (5, 3, 2, ((1, 2), (0, 1)))])
+def test_conv_transpose_phases_equal_flax_conv_transpose(size, kernel, stride, padding):
+    """The zero-free phase decomposition is the same function (values and gradients) as
+    ``nn.ConvTranspose``, with the same parameters."""
+    from ghostjax.layers import ConvTranspose
+    x = jax.random.normal(jax.random.key(0), (2, size, size, 3))
+    ref = nn.ConvTranspose(16, (kernel, kernel), (stride, stride), padding, use_bias=True)
+    variables = jax.tree.map(lambda a: a + 0.1, ref.init(jax.random.key(1), x))
+    loss = lambda m: lambda v, x: jnp.sum(jnp.sin(m.apply(v, x)))
+    want, want_grads = ref.apply(variables, x), jax.grad(loss(ref), (0, 1))(variables, x)
+    for impl in ('dilated', 'phases', 'auto'):
+        m = ConvTranspose(16, (kernel, kernel), (stride, stride), padding, use_bias=True,
+                          impl=impl)
+        chex.assert_trees_all_equal_shapes(m.init(jax.random.key(1), x), variables)
+        np.testing.assert_allclose(m.apply(variables, x), want, atol=1e-5)
+        assert_trees_close(jax.grad(loss(m), (0, 1))(variables, x), want_grads)
+    with pytest.raises(ValueError, match="impl must be one of .* got 'fast'"):
+        ConvTranspose(4, (3, 3), impl='fast').init(jax.random.key(0), x)

@@ -1,0 +1,72 @@
+"""This project's side of the peer benchmarks: each workload is built once and returns a
+zero-argument callable that runs one step to completion (blocking on its outputs).
+
+The work mirrors ``torch_workloads.py`` exactly: same shapes, batch, optimizer and schedule.
+"""
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from configs import dcgan28_fashion_mnist, dcgan64_celeba, ghostgan_fashion_mnist
+from ghostjax.ghostnet import GhostNet
+from ghostjax.training import classifier
+from ghostjax.training import gan as gan_lib
+from ghostjax.training.state import TrainState
+
+
+def _ghostnet(train: bool):
+    model = GhostNet(width=1.0, num_classes=1000)
+    x = jax.random.normal(jax.random.key(0), (32, 224, 224, 3))
+    tx = optax.chain(optax.add_decayed_weights(1e-4), optax.sgd(0.01, momentum=0.9))
+    state = classifier.create_train_state(jax.random.key(1), model, (224, 224, 3), tx)
+    if not train:
+        infer = jax.jit(lambda s, x: s.apply_fn({'params': s.params,
+                                                 'batch_stats': s.batch_stats}, x))
+        return lambda: infer(state, x).block_until_ready()
+    batch = {'image': x, 'label': jax.random.randint(jax.random.key(2), (32,), 0, 1000)}
+    step = jax.jit(classifier.train_step, donate_argnums=(0,))
+    box = [state]
+
+    def run():
+        box[0], metrics = step(box[0], batch, jax.random.key(3))
+        jax.block_until_ready(metrics)
+    return run
+
+
+def _gan(config, resolution: int, channels: int, batch_size: int):
+    g, d = gan_lib.create_models(config, resolution, channels, 10)
+    shape = (resolution, resolution, channels)
+    state = gan_lib.create_state(config, g, d, shape, jax.random.key(0))
+    step = jax.jit(functools.partial(gan_lib.train_step,
+                                     cfg=gan_lib.step_config(config, g.z_dim)),
+                   donate_argnums=(0,))
+    batch = {'image': jax.random.uniform(jax.random.key(1), (batch_size, *shape), minval=-1,
+                                         maxval=1),
+             'label': jnp.zeros((batch_size,), jnp.int32)}
+    box, count = [state], [0]
+
+    def run():
+        count[0] += 1
+        box[0], metrics = step(box[0], batch, jax.random.key(count[0]))
+        jax.block_until_ready(metrics)
+    return run
+
+
+def _dcgan(resolution: int, batch_size: int):
+    module = dcgan64_celeba if resolution == 64 else dcgan28_fashion_mnist
+    config = module.get_config()
+    config.ema_decay = 0.0  # the PyTorch example keeps no EMA
+    return _gan(config, resolution, 3 if resolution == 64 else 1, batch_size)
+
+
+WORKLOADS = {
+    'ghostnet_infer': lambda: _ghostnet(train=False),
+    'ghostnet_train': lambda: _ghostnet(train=True),
+    'dcgan64': lambda: _dcgan(64, 64),
+    'dcgan28': lambda: _dcgan(28, 256),
+    'ghostgan': lambda: _gan(ghostgan_fashion_mnist.get_config(), 28, 1, 64),
+}

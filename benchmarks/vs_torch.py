@@ -1,0 +1,125 @@
+"""This project against its PyTorch peers, same machine, same invocation, interleaved.
+
+For each workload one JAX worker and one PyTorch worker (``benchmarks.worker``, the PyTorch one
+in the peers venv) are started one after the other (so compiles do not overlap), warmed up,
+then stepped alternately (ours, peer, ours, peer, ...), so drift and noise hit both sides
+alike. Prints one JSON line per workload (medians, ratio ours/peer, first-step time, peak RSS)
+and, with ``--markdown``, the README table.
+
+  python -m benchmarks.vs_torch [--workloads ghostnet_infer,ghostnet_train,dcgan64,dcgan28,ghostgan]
+      [--iters 10] [--warmup 3] [--peers_python /tmp/peers-venv/bin/python] [--markdown]
+
+Build the peers venv with ``bash ../shared/peers/setup_venv.sh /tmp/peers-venv``.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+WORKLOADS = {
+    'ghostnet_infer': 'GhostNet 1.0x inference, batch 32, 224x224 (timm ghostnet_100)',
+    'ghostnet_train': 'GhostNet 1.0x train step, batch 32, 224x224, SGD momentum (timm)',
+    'dcgan64': 'DCGAN-64 iteration (D then G, Adam), batch 64',
+    'dcgan28': 'DCGAN-28 iteration (D then G, Adam), batch 256',
+    'ghostgan': 'Ghost-GAN iteration, batch 64 (peer: PyTorch DCGAN-28, batch 64)',
+}
+
+
+class Worker:
+    def __init__(self, python: str, side: str, workload: str, threads: int):
+        env = dict(os.environ)
+        env.pop('XLA_FLAGS', None)  # one host device, all cores, as a user would run it
+        self.proc = subprocess.Popen(
+            [python, '-m', 'benchmarks.worker', '--side', side, '--workload', workload,
+             '--threads', str(threads)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True, env=env, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        self.ready = self._read()
+
+    def _read(self) -> dict:
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f'benchmark worker exited with {self.proc.wait()}')
+            if line.startswith('{'):
+                return json.loads(line)
+
+    def step(self) -> float:
+        self.proc.stdin.write('step\n')
+        self.proc.stdin.flush()
+        return self._read()['ms']
+
+    def close(self) -> dict:
+        self.proc.stdin.write('quit\n')
+        self.proc.stdin.flush()
+        done = self._read()
+        self.proc.wait()
+        return done
+
+
+def cpu_name() -> str:
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or '?'
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--workloads', default=','.join(WORKLOADS))
+    ap.add_argument('--iters', type=int, default=10)
+    ap.add_argument('--warmup', type=int, default=3)
+    ap.add_argument('--threads', type=int, default=2, help='PyTorch intra-op threads')
+    ap.add_argument('--peers_python', default=os.environ.get('PEERS_PYTHON',
+                                                             '/tmp/peers-venv/bin/python'))
+    ap.add_argument('--markdown', action='store_true')
+    args = ap.parse_args()
+    machine = f'{cpu_name()}, {os.cpu_count()} cores'
+    rows = []
+    for name in args.workloads.split(','):
+        if name not in WORKLOADS:
+            raise SystemExit(f'unknown workload {name!r}; expected one of {sorted(WORKLOADS)}')
+        ours = Worker(sys.executable, 'jax', name, args.threads)
+        peer = Worker(args.peers_python, 'torch', name, args.threads)
+        for _ in range(args.warmup):
+            ours.step(), peer.step()
+        times = {'ours': [], 'peer': []}
+        for _ in range(args.iters):
+            times['ours'].append(ours.step())
+            times['peer'].append(peer.step())
+        done = {'ours': ours.close(), 'peer': peer.close()}
+        med = {k: statistics.median(v) for k, v in times.items()}
+        row = {'bench': 'vs_torch', 'workload': name, 'what': WORKLOADS[name],
+               'ours_ms': round(med['ours'], 1), 'peer_ms': round(med['peer'], 1),
+               'ratio': round(med['ours'] / med['peer'], 3),
+               'ours_spread_ms': [round(min(times['ours']), 1), round(max(times['ours']), 1)],
+               'peer_spread_ms': [round(min(times['peer']), 1), round(max(times['peer']), 1)],
+               'ours_first_step_s': ours.ready['first_step_s'],
+               'peer_first_step_s': peer.ready['first_step_s'],
+               'ours_peak_rss_mb': done['ours']['peak_rss_mb'],
+               'peer_peak_rss_mb': done['peer']['peak_rss_mb'],
+               'ours': ours.ready['version'], 'peer': peer.ready['version'],
+               'iters': args.iters, 'warmup': args.warmup, 'machine': machine}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    if args.markdown:
+        print('| workload | ours (ms) | PyTorch (ms) | ratio | first step ours / peer (s) '
+              '| peak RSS ours / peer (MB) |')
+        print('|---|---|---|---|---|---|')
+        for r in rows:
+            print(f"| {r['what']} | {r['ours_ms']} | {r['peer_ms']} | {r['ratio']:.2f} "
+                  f"| {r['ours_first_step_s']} / {r['peer_first_step_s']} "
+                  f"| {r['ours_peak_rss_mb']} / {r['peer_peak_rss_mb']} |")
+        print(f'\nmachine: {machine}; {rows[0]["ours"]} vs {rows[0]["peer"]} '
+              f'({args.threads} threads); medians of {args.iters} interleaved steps after '
+              f'{args.warmup} warm-up steps each')
+
+
+if __name__ == '__main__':
+    main()
