@@ -37,7 +37,8 @@ def _ghostnet(train: bool):
     return run
 
 
-def _gan(config, resolution: int, channels: int, batch_size: int):
+def gan_iteration(config, resolution: int, channels: int, batch_size: int):
+    """One jitted ``gan.train_step`` of ``config`` on a fixed random batch."""
     g, d = gan_lib.create_models(config, resolution, channels, 10)
     shape = (resolution, resolution, channels)
     state = gan_lib.create_state(config, g, d, shape, jax.random.key(0))
@@ -60,7 +61,7 @@ def _dcgan(resolution: int, batch_size: int):
     module = dcgan64_celeba if resolution == 64 else dcgan28_fashion_mnist
     config = module.get_config()
     config.ema_decay = 0.0  # the PyTorch example keeps no EMA
-    return _gan(config, resolution, 3 if resolution == 64 else 1, batch_size)
+    return gan_iteration(config, resolution, 3 if resolution == 64 else 1, batch_size)
 
 
 WORKLOADS = {
@@ -68,5 +69,5 @@ WORKLOADS = {
     'ghostnet_train': lambda: _ghostnet(train=True),
     'dcgan64': lambda: _dcgan(64, 64),
     'dcgan28': lambda: _dcgan(28, 256),
-    'ghostgan': lambda: _gan(ghostgan_fashion_mnist.get_config(), 28, 1, 64),
+    'ghostgan': lambda: gan_iteration(ghostgan_fashion_mnist.get_config(), 28, 1, 64),
 }

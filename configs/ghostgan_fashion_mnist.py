@@ -1,4 +1,7 @@
-"""Default Ghost-GAN: GhostGenerator + GhostDiscriminator, non-saturating loss, Fashion-MNIST."""
+"""Default Ghost-GAN on Fashion-MNIST: GhostGenerator against the DCGAN-28 discriminator, so
+that it differs from its baseline ``dcgan28_fashion_mnist.py`` in the generator only
+(non-saturating loss, Adam 2e-4, EMA). ``--config.discriminator.name=ghost`` swaps in the
+GhostDiscriminator, which at equal learning rates overpowers this generator (see README)."""
 import ml_collections
 
 
@@ -10,8 +13,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.image_size = 0  # 0: the dataset's own size
     c.channels = 0  # 0: the dataset's own channels
     c.generator = ml_collections.ConfigDict({'name': 'ghost', 'kwargs': {'base_features': 32}})
-    c.discriminator = ml_collections.ConfigDict({'name': 'ghost',
-                                                 'kwargs': {'base_features': 32}})
+    c.discriminator = ml_collections.ConfigDict({'name': 'dcgan28', 'kwargs': {}})
     c.conditional = False
     c.loss = 'ns'
     c.n_critic = 1
@@ -25,7 +27,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.b1 = 0.5
     c.b2 = 0.999
     c.batch_size = 64
-    c.num_train_steps = 1000  # ~7.5 min at 447 ms per iteration on 2 CPU cores
+    c.num_train_steps = 1000
     c.pmap = True
     c.seed = 0
     c.log_every_steps = 50

@@ -27,7 +27,8 @@ def real_statistics(extractor, split: data.Split, cache_dir: str | None = None,
                     subset: int = 5000, batch: int = 1000) -> dict[str, np.ndarray]:
     """``{'mu', 'sigma', 'n', 'features' (first ``subset``)}`` of a split, cached on disk."""
     cache_dir = cache_dir or default_cache_dir()
-    path = os.path.join(cache_dir, f'{split.name}-{split.split}-{extractor.name}.npz')
+    key = '-'.join(filter(None, (extractor.name, getattr(extractor, 'fingerprint', ''))))
+    path = os.path.join(cache_dir, f'{split.name}-{split.split}-{key}.npz')
     if os.path.exists(path):
         with np.load(path) as f:
             return dict(f)

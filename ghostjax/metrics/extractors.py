@@ -6,6 +6,7 @@ named "(GhostNet-<dataset> features)" and are not comparable with Inception-base
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
@@ -42,6 +43,12 @@ class DomainExtractor:
         checkpointer.close()
         self.step = int(state.step)
         self.name = f'ghostnet-{config.dataset}-step{self.step}'
+        # the weights' digest keys cached real statistics: a retrained extractor in the same
+        # workdir (same name) must not reuse the old statistics
+        digest = hashlib.sha1()
+        for leaf in jax.tree.leaves((state.params, state.batch_stats)):
+            digest.update(np.asarray(leaf).tobytes())
+        self.fingerprint = digest.hexdigest()[:12]
         self.batch_size = batch_size
         mean, std = data.MEAN_STD.get(config.dataset, ((0.5,), (0.5,)))
         variables = {'params': state.params, 'batch_stats': state.batch_stats}
