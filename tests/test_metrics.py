@@ -137,8 +137,9 @@ def test_fid_of_real_halves_is_small_and_grows_with_noise(extractor, tmp_path):
     assert all(np.diff(fids) > 0), fids
     assert fids[0] < 0.1 * fids[-1], fids
     assert res['extractor'].startswith('ghostnet-fashion_mnist')
-    # the cache is keyed by dataset, split and extractor, and is reused
-    assert (tmp_path / f'fmnist_a-test-{extractor.name}.npz').exists()
+    # the cache is keyed by dataset, split, extractor and the extractor's weights
+    assert len(extractor.fingerprint) == 12
+    assert (tmp_path / f'fmnist_a-test-{extractor.name}-{extractor.fingerprint}.npz').exists()
 
 
 @needs_fmnist
