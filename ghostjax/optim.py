@@ -1,9 +1,19 @@
-"""Optax transformations that act on parameters: weight clipping (WGAN)."""
+"""Parameter-side optimisation helpers: weight clipping (WGAN) as an optax transformation, and
+L1 / L2 penalties over a path filter (``ghostjax.pruning.prunable`` by default: conv and dense
+kernels, never BN parameters or biases).
+
+Decoupled weight decay over the same filter is optax's own
+``optax.add_decayed_weights(rate, mask=prunable)`` (or ``optax.adamw(..., mask=prunable)``).
+"""
 from __future__ import annotations
+
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
 import optax
+
+from ghostjax.pruning import prunable
 
 
 def clip_weights(limit: float) -> optax.GradientTransformation:
@@ -22,3 +32,18 @@ def clip_weights(limit: float) -> optax.GradientTransformation:
         return new, state
 
     return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
+
+
+def _selected(params: Any, where: Any | Callable[[Any], Any]) -> list[jax.Array]:
+    chosen = where(params) if callable(where) else where
+    return [p for p, w in zip(jax.tree.leaves(params), jax.tree.leaves(chosen)) if w]
+
+
+def l2_penalty(params: Any, where: Any | Callable[[Any], Any] = prunable) -> jax.Array:
+    """``0.5 * sum(w ** 2)`` over the selected leaves; add ``rate * l2_penalty`` to the loss."""
+    return 0.5 * sum(jnp.sum(jnp.square(p.astype(jnp.float32))) for p in _selected(params, where))
+
+
+def l1_penalty(params: Any, where: Any | Callable[[Any], Any] = prunable) -> jax.Array:
+    """``sum(|w|)`` over the selected leaves (drives weights to zero ahead of pruning)."""
+    return sum(jnp.sum(jnp.abs(p.astype(jnp.float32))) for p in _selected(params, where))
