@@ -100,3 +100,25 @@ def test_conv_transpose_phases_equal_flax_conv_transpose(size, kernel, stride, p
         assert_trees_close(jax.grad(loss(m), (0, 1))(variables, x), want_grads)
     with pytest.raises(ValueError, match="impl must be one of .* got 'fast'"):
         ConvTranspose(4, (3, 3), impl='fast').init(jax.random.key(0), x)
+
+
+@pytest.mark.parametrize('channels,kernel,stride', [(3, 3, 2), (1, 3, 1), (4, 5, 2), (3, 4, 2),
+                                                    (16, 3, 1)])
+def test_conv_patches_equal_nn_conv(channels, kernel, stride):
+    """The patches-times-kernel form (the CPU stem fast path) is the same function, values and
+    gradients, as ``nn.Conv`` with the same parameters and initialisation."""
+    from ghostjax.layers import Conv
+    x = jax.random.normal(jax.random.key(0), (2, 9, 9, channels))
+    p = kernel // 2
+    ref = nn.Conv(8, (kernel, kernel), (stride, stride), ((p, p), (p, p)), use_bias=True)
+    init = ref.init(jax.random.key(1), x)
+    variables = jax.tree.map(lambda a: a + 0.1, init)
+    loss = lambda m: lambda v, x: jnp.sum(jnp.sin(m.apply(v, x)))
+    want, want_grads = ref.apply(variables, x), jax.grad(loss(ref), (0, 1))(variables, x)
+    for impl in ('xla', 'patches', 'auto'):
+        m = Conv(8, kernel, stride, use_bias=True, impl=impl)
+        chex.assert_trees_all_equal(m.init(jax.random.key(1), x), init)
+        np.testing.assert_allclose(m.apply(variables, x), want, atol=1e-5)
+        assert_trees_close(jax.grad(loss(m), (0, 1))(variables, x), want_grads)
+    with pytest.raises(ValueError, match="Conv impl must be one of .* got 'im2col'"):
+        Conv(4, impl='im2col').init(jax.random.key(0), x)
