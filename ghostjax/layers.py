@@ -42,18 +42,24 @@ def _pair(v: int | Sequence[int]) -> tuple[int, int]:
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
+def _tap(x: jax.Array, i: int, j: int, strides: tuple[int, int],
+         out_hw: tuple[int, int]) -> jax.Array:
+    """``x[:, i + s*h, j + s*w, :]`` for the output grid ``out_hw``: the input seen by kernel
+    tap ``(i, j)`` of a stride-``s`` window over the (padded) ``[B, H, W, C]`` input."""
+    (sh, sw), (ho, wo) = strides, out_hw
+    return lax.slice(x, (0, i, j, 0), (x.shape[0], i + sh * (ho - 1) + 1,
+                                       j + sw * (wo - 1) + 1, x.shape[3]), (1, sh, sw, 1))
+
+
 def _shifted_sum(x: jax.Array, kernel: jax.Array, strides: tuple[int, int],
                  out_hw: tuple[int, int], offset: tuple[int, int] = (0, 0)) -> jax.Array:
     """``sum_ij x[:, oh + i + s*h, ow + j + s*w] * kernel[i, j, 0]`` over the kernel taps."""
     kh, kw = kernel.shape[:2]
-    (sh, sw), (ho, wo), (oh, ow) = strides, out_hw, offset
-    b, c = x.shape[0], x.shape[-1]
+    oh, ow = offset
     out = None
     for i in range(kh):
         for j in range(kw):
-            start = (0, oh + i, ow + j, 0)
-            limit = (b, oh + i + sh * (ho - 1) + 1, ow + j + sw * (wo - 1) + 1, c)
-            tap = lax.slice(x, start, limit, (1, sh, sw, 1)) * kernel[i, j, 0]
+            tap = _tap(x, oh + i, ow + j, strides, out_hw) * kernel[i, j, 0]
             out = tap if out is None else out + tap
     return out
 
@@ -91,16 +97,15 @@ def _kernel_grad(x_pad: jax.Array, g: jax.Array, kernel_hw: tuple[int, int],
     The k*k reductions each stream their inputs again; scanning over cache-sized batch chunks
     makes those re-reads hit cache (measured 76 ms -> 12 ms for [128, 28, 28, 48], k=3).
     """
-    (kh, kw), (sh, sw) = kernel_hw, strides
+    kh, kw = kernel_hw
     b, hp, wp, c = x_pad.shape
     ho, wo = g.shape[1:3]
     n = _batch_chunk(b, (hp * wp + ho * wo) * c)
 
     def body(acc, chunk):
         xc, gc = chunk
-        taps = [jnp.sum(lax.slice(xc, (0, i, j, 0), (n, i + sh * (ho - 1) + 1,
-                                                     j + sw * (wo - 1) + 1, c), (1, sh, sw, 1))
-                        * gc, axis=(0, 1, 2), dtype=jnp.float32)
+        taps = [jnp.sum(_tap(xc, i, j, strides, (ho, wo)) * gc, axis=(0, 1, 2),
+                        dtype=jnp.float32)
                 for i in range(kh) for j in range(kw)]
         return acc + jnp.stack(taps), None
 
@@ -287,9 +292,9 @@ class ConvTranspose(nn.Module):
         ks, strides = tuple(self.kernel_size), _pair(self.strides)
         kernel = self.param('kernel', self.kernel_init, (*ks, x.shape[-1], self.features),
                             self.param_dtype)
-        pads = [transpose_padding(k, s, self.padding if isinstance(self.padding, str) else p)
-                for k, s, p in zip(ks, strides, self.padding if not isinstance(self.padding, str)
-                                   else (None, None))]
+        per_dim = ((self.padding,) * len(ks) if isinstance(self.padding, str)
+                   else self.padding)
+        pads = [transpose_padding(k, s, p) for k, s, p in zip(ks, strides, per_dim)]
         x, kernel = x.astype(self.dtype), kernel.astype(self.dtype)
         impl = self.impl
         if impl == 'auto':
@@ -346,10 +351,8 @@ class Conv(nn.Module):
             # k*k strided slices concatenated on channels: (row, column, channel) order
             xp = jnp.pad(x, ((0, 0), pad[0], pad[1], (0, 0)))
             ho, wo = (_out_size(n, k, s, p) for n, p in zip(x.shape[1:3], pad))
-            patches = jnp.concatenate(
-                [lax.slice(xp, (0, i, j, 0), (x.shape[0], i + s * (ho - 1) + 1,
-                                              j + s * (wo - 1) + 1, c), (1, s, s, 1))
-                 for i in range(k) for j in range(k)], axis=-1)
+            patches = jnp.concatenate([_tap(xp, i, j, (s, s), (ho, wo)) for i in range(k)
+                                       for j in range(k)], axis=-1)
             y = lax.dot_general(patches, kernel.reshape(k * k * c, self.features),
                                 (((3,), (0,)), ((), ())))
         else:

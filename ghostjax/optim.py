@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ghostjax.pruning import prunable
+from ghostjax.pruning import prunable, selected
 
 
 def clip_weights(limit: float) -> optax.GradientTransformation:
@@ -34,16 +34,12 @@ def clip_weights(limit: float) -> optax.GradientTransformation:
     return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
 
 
-def _selected(params: Any, where: Any | Callable[[Any], Any]) -> list[jax.Array]:
-    chosen = where(params) if callable(where) else where
-    return [p for p, w in zip(jax.tree.leaves(params), jax.tree.leaves(chosen)) if w]
-
-
 def l2_penalty(params: Any, where: Any | Callable[[Any], Any] = prunable) -> jax.Array:
     """``0.5 * sum(w ** 2)`` over the selected leaves; add ``rate * l2_penalty`` to the loss."""
-    return 0.5 * sum(jnp.sum(jnp.square(p.astype(jnp.float32))) for p in _selected(params, where))
+    leaves = selected(params, where)
+    return 0.5 * sum(jnp.sum(jnp.square(p.astype(jnp.float32))) for p in leaves)
 
 
 def l1_penalty(params: Any, where: Any | Callable[[Any], Any] = prunable) -> jax.Array:
     """``sum(|w|)`` over the selected leaves (drives weights to zero ahead of pruning)."""
-    return sum(jnp.sum(jnp.abs(p.astype(jnp.float32))) for p in _selected(params, where))
+    return sum(jnp.sum(jnp.abs(p.astype(jnp.float32))) for p in selected(params, where))

@@ -56,6 +56,12 @@ def prunable(params: Any, include: str = r'(^|/)kernel$', exclude: str | None = 
     return flax.traverse_util.unflatten_dict(out)
 
 
+def selected(params: Any, where: Any | Callable[[Any], Any] = prunable) -> list[jax.Array]:
+    """The leaves of ``params`` that ``where`` (bool tree or function of params) selects."""
+    chosen = where(params) if callable(where) else where
+    return [p for p, w in zip(jax.tree.leaves(params), jax.tree.leaves(chosen)) if w]
+
+
 def check_sparsity(sparsity: float) -> None:
     if not 0 <= sparsity < 1:
         raise ValueError(f'sparsity must be in [0, 1), got {sparsity}')
@@ -117,9 +123,7 @@ def _n_m_mask(w: jax.Array, n: int, m: int) -> jax.Array:
 def compute_masks(params: Any, where: Any, method: str, sparsity: jax.Array) -> Any:
     """Masks (same tree as ``params``; all-True where not prunable) for ``sparsity``."""
     if method == 'global_magnitude':
-        leaves = [jnp.abs(p).reshape(-1) for p, w in
-                  zip(jax.tree.leaves(params), jax.tree.leaves(where)) if w]
-        scores = jnp.concatenate(leaves)
+        scores = jnp.concatenate([jnp.abs(p).reshape(-1) for p in selected(params, where)])
         k = jnp.round(sparsity * scores.size).astype(jnp.int32)
         threshold = jnp.where(k > 0, jnp.sort(scores)[jnp.maximum(k - 1, 0)], -jnp.inf)
         return jax.tree.map(lambda p, w: jnp.abs(p) > threshold if w else jnp.ones_like(p, bool),

@@ -271,3 +271,28 @@ def test_ema_decay_warms_up_then_holds():
         d = float(gan_lib.ema_decay_at(t, 0.999))
         ema = d * ema + (1 - d) * 1.0
     assert ema > 1 - 1e-3
+
+
+def test_generator_step_reuses_the_critic_fake_batch():
+    """With n_critic=1 the G update is the gradient of the G loss on the very latents the D step
+    used (PyTorch DCGAN schedule), through the updated D."""
+    config = _tiny_config(optimizer='sgd', b1=0.0, ema_decay=0.0, g_learning_rate=0.1,
+                          d_learning_rate=0.1)
+    g, d = gan_lib.create_models(config, 28, 1, 10)
+    state = gan_lib.create_state(config, g, d, (28, 28, 1), jax.random.key(3))
+    real = jax.random.uniform(jax.random.key(0), (8, 28, 28, 1), minval=-1, maxval=1)
+    rng = jax.random.key(4)
+    new, _ = jax.jit(functools.partial(gan_lib.train_step,
+                                       cfg=gan_lib.step_config(config, g.z_dim)))(
+        state, {'image': real, 'label': jnp.zeros((8,), jnp.int32)}, rng)
+    r_z, _, r_drop = jax.random.split(jax.random.fold_in(rng, 0), 3)
+    z = jax.random.normal(r_z, (8, g.z_dim))  # the D step's latents
+
+    def g_loss(params):
+        fake, _ = gan_lib._apply(state.g, params, z, None, r_drop)
+        logits, _ = gan_lib._apply(new.d, new.d.params, fake, None, jax.random.fold_in(rng, 99))
+        return losses.generator_loss('ns', logits)
+
+    grads = jax.grad(g_loss)(state.g.params)
+    want = jax.tree.map(lambda p, gr: p - 0.1 * gr, state.g.params, grads)
+    assert_trees_close(new.g.params, want)

@@ -2,9 +2,10 @@
 ``train_and_evaluate`` loop (checkpoints, resume, sample grids, metrics).
 
 ``train_step(state, batch, rng)`` does ``n_critic`` discriminator updates, then one generator
-update on the last critic update's fake batch, then the EMA update. Under ``pmap(axis_name='batch')`` gradients, BN statistics and
-metrics are averaged with ``lax.pmean``; latents and WGAN-GP mixing weights are drawn for the
-global batch and sliced per device, so a pmapped step equals a single-device one.
+update on the last critic update's fake batch, then the EMA update. Under
+``pmap(axis_name='batch')`` gradients, BN statistics and metrics are averaged with
+``lax.pmean``; latents and WGAN-GP mixing weights are drawn for the global batch and sliced per
+device, so a pmapped step equals a single-device one.
 """
 from __future__ import annotations
 
