@@ -71,6 +71,8 @@ class GhostModule(nn.Module):
       kernel_size: the primary conv's kernel (1 in GhostNet).
       dw_size: the cheap depthwise op's kernel.
       dfc: multiply by GhostNetV2's DFC attention gate.
+      primary_features: primary maps when channel-pruned (``ghostjax.channel_pruning``); the
+        module then outputs ``2 * primary_features <= features`` channels.
     """
     features: int
     relu: bool = True
@@ -81,11 +83,17 @@ class GhostModule(nn.Module):
     depthwise_impl: str = 'auto'
     dtype: Dtype = jnp.float32
     bn_axis_name: str | None = None
+    primary_features: int | None = None
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
         act = self.activation if self.relu else (lambda v: v)
         init = math.ceil(self.features / 2)
+        if self.primary_features is not None:
+            if not 0 < self.primary_features <= init:
+                raise ValueError(f'primary_features must be in [1, {init}] for a Ghost module '
+                                 f'of {self.features} features, got {self.primary_features}')
+            init = self.primary_features
         primary = conv(init, self.kernel_size, dtype=self.dtype, name='primary_conv')(x)
         primary = act(batch_norm(train, self.dtype, 'primary_bn', self.bn_axis_name)(primary))
         cheap = DepthwiseConv(self.dw_size, impl=self.depthwise_impl, dtype=self.dtype,
@@ -99,17 +107,18 @@ class GhostModule(nn.Module):
 
 
 class SqueezeExcite(nn.Module):
-    """Squeeze-and-excite: pool, 1x1 conv to ``make_divisible(ratio * C, 4)``, ReLU, 1x1 conv,
-    hard-sigmoid gate, multiply."""
+    """Squeeze-and-excite: pool, 1x1 conv to ``make_divisible(ratio * C, 4)`` (or
+    ``reduced_features``), ReLU, 1x1 conv, hard-sigmoid gate, multiply."""
     se_ratio: float = 0.25
     dtype: Dtype = jnp.float32
+    reduced_features: int | None = None
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         c = x.shape[-1]
         s = jnp.mean(x, axis=(1, 2), keepdims=True)
-        s = nn.relu(conv(make_divisible(c * self.se_ratio, 4), use_bias=True, dtype=self.dtype,
-                         name='conv_reduce')(s))
+        reduced = self.reduced_features or make_divisible(c * self.se_ratio, 4)
+        s = nn.relu(conv(reduced, use_bias=True, dtype=self.dtype, name='conv_reduce')(s))
         s = conv(c, use_bias=True, dtype=self.dtype, name='conv_expand')(s)
         return x * hard_sigmoid(s)
 
@@ -119,7 +128,8 @@ class GhostBottleneck(nn.Module):
     -> ghost2 (no ReLU) -> + shortcut.
 
     The shortcut is the identity when ``in == out`` and ``strides == 1``, else depthwise kxk
-    stride s + BN + 1x1 conv + BN.
+    stride s + BN + 1x1 conv + BN. ``primary_features`` channel-prunes ghost1 (its expansion is
+    then ``2 * primary_features``; SE keeps the width the unpruned block has).
     """
     mid_features: int
     features: int
@@ -130,6 +140,7 @@ class GhostBottleneck(nn.Module):
     depthwise_impl: str = 'auto'
     dtype: Dtype = jnp.float32
     bn_axis_name: str | None = None
+    primary_features: int | None = None
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
@@ -137,12 +148,13 @@ class GhostBottleneck(nn.Module):
         ghost = dict(depthwise_impl=self.depthwise_impl, dtype=self.dtype,
                      bn_axis_name=self.bn_axis_name)
         y = GhostModule(self.mid_features, relu=True, dfc=self.dfc, name='ghost1',
-                        **ghost)(x, train)
+                        primary_features=self.primary_features, **ghost)(x, train)
         if self.strides > 1:
             y = DepthwiseConv(self.kernel_size, self.strides, name='conv_dw', **dw)(y)
             y = batch_norm(train, self.dtype, 'bn_dw', self.bn_axis_name)(y)
         if self.se_ratio > 0:
-            y = SqueezeExcite(self.se_ratio, self.dtype, name='se')(y)
+            y = SqueezeExcite(self.se_ratio, self.dtype, name='se', reduced_features=make_divisible(
+                self.mid_features * self.se_ratio, 4))(y)
         y = GhostModule(self.features, relu=False, name='ghost2', **ghost)(y, train)
         if x.shape[-1] == self.features and self.strides == 1:
             return y + x

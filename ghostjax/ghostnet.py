@@ -48,6 +48,8 @@ class GhostNet(nn.Module):
       bn_axis_name: pmap axis over which BatchNorm averages batch statistics in training.
       stages: the bottleneck table, ``((kernel, expansion, out, se_ratio, stride), ...)`` per
         stage; the paper's by default (a shorter one makes quick experiments and tests).
+      ghost1_primary: per bottleneck (in order), the primary maps of its ghost1 after channel
+        pruning (``ghostjax.channel_pruning``); () = unpruned.
 
     ``__call__(x, train, output)`` returns, by ``output``:
       'logits': ``[B, num_classes]``;
@@ -66,6 +68,7 @@ class GhostNet(nn.Module):
     dtype: Dtype = jnp.float32
     bn_axis_name: str | None = None
     stages: tuple = GHOSTNET_STAGES
+    ghost1_primary: tuple = ()
 
     @property
     def total_stride(self) -> int:
@@ -78,6 +81,10 @@ class GhostNet(nn.Module):
             raise ValueError(f'stem_stride must be 1 or 2, got {self.stem_stride}')
         if self.version not in (1, 2):
             raise ValueError(f'version must be 1 or 2, got {self.version}')
+        blocks = sum(len(s) for s in self.stages)
+        if self.ghost1_primary and len(self.ghost1_primary) != blocks:
+            raise ValueError(f'ghost1_primary needs one width per bottleneck ({blocks}), got '
+                             f'{len(self.ghost1_primary)}')
         if output not in OUTPUTS:
             raise ValueError(f'output must be one of {OUTPUTS}, got {output!r}')
         expected = f'[B, H, W, {self.in_channels}] with H, W >= {self.total_stride}'
@@ -110,6 +117,8 @@ class GhostNet(nn.Module):
                                     dfc=self.version == 2 and block_id > 1,
                                     depthwise_impl=self.depthwise_impl, dtype=d,
                                     bn_axis_name=self.bn_axis_name,
+                                    primary_features=(self.ghost1_primary[block_id]
+                                                      if self.ghost1_primary else None),
                                     name=f'blocks_{i}_{j}')(x, train)
                 block_id += 1
         exp_last = self.stages[-1][-1][1]

@@ -176,7 +176,7 @@ class DepthwiseConv(nn.Module):
         strides = _pair(self.strides)
         padding = ((kh // 2, kh // 2), (kw // 2, kw // 2))
         kernel = self.param('kernel', self.kernel_init, (kh, kw, 1, x.shape[-1]), self.param_dtype)
-        x, kernel = x.astype(self.dtype), kernel.astype(self.dtype)
+        x, kernel = nn.dtypes.promote_dtype(x, kernel, dtype=self.dtype)
         if resolve_depthwise_impl(self.impl) == 'shifted':
             return depthwise_conv_shifted(x, kernel, strides, padding)
         return depthwise_conv_grouped(x, kernel, strides, padding)
@@ -185,7 +185,8 @@ class DepthwiseConv(nn.Module):
 class PointwiseConv(nn.Module):
     """1x1 convolution computed as a matmul over channels: same ``kernel [1, 1, I, O]`` (and
     ``bias``) as ``nn.Conv``, but XLA's CPU backend runs its backward pass several times faster
-    as a ``dot_general`` than as a convolution."""
+    as a ``dot_general`` than as a convolution. The kernel enters the ``dot_general`` unsliced,
+    so qwix can quantize it in place (``ghostjax.quantization``)."""
     features: int
     use_bias: bool = False
     dtype: Dtype = jnp.float32
@@ -195,8 +196,9 @@ class PointwiseConv(nn.Module):
     def __call__(self, x: jax.Array) -> jax.Array:
         kernel = self.param('kernel', nn.initializers.lecun_normal(),
                             (1, 1, x.shape[-1], self.features), self.param_dtype)
-        y = lax.dot_general(x.astype(self.dtype), kernel[0, 0].astype(self.dtype),
-                            (((x.ndim - 1,), (0,)), ((), ())))
+        x, kernel = nn.dtypes.promote_dtype(x, kernel, dtype=self.dtype)
+        y = lax.dot_general(x, kernel, (((x.ndim - 1,), (2,)), ((), ())))  # [..., 1, 1, O]
+        y = y.reshape(*x.shape[:-1], self.features)
         if self.use_bias:
             y = y + self.param('bias', nn.initializers.zeros, (self.features,),
                                self.param_dtype).astype(self.dtype)
@@ -295,7 +297,7 @@ class ConvTranspose(nn.Module):
         per_dim = ((self.padding,) * len(ks) if isinstance(self.padding, str)
                    else self.padding)
         pads = [transpose_padding(k, s, p) for k, s, p in zip(ks, strides, per_dim)]
-        x, kernel = x.astype(self.dtype), kernel.astype(self.dtype)
+        x, kernel = nn.dtypes.promote_dtype(x, kernel, dtype=self.dtype)
         impl = self.impl
         if impl == 'auto':
             impl = ('phases' if jax.default_backend() == 'cpu' and max(strides) > 1
@@ -340,7 +342,7 @@ class Conv(nn.Module):
         k, s, c = self.kernel_size, self.strides, x.shape[-1]
         kernel = self.param('kernel', nn.initializers.lecun_normal(), (k, k, c, self.features),
                             self.param_dtype)
-        x, kernel = x.astype(self.dtype), kernel.astype(self.dtype)
+        x, kernel = nn.dtypes.promote_dtype(x, kernel, dtype=self.dtype)
         pad = ((k // 2, k // 2), (k // 2, k // 2))
         impl = self.impl
         if impl == 'auto':
@@ -348,13 +350,12 @@ class Conv(nn.Module):
                     else 'xla')
         dn = ('NHWC', 'HWIO', 'NHWC')
         if impl == 'patches':
-            # k*k strided slices concatenated on channels: (row, column, channel) order
+            # k*k strided slices stacked as [B, H', W', k, k, I], contracted with the whole kernel
             xp = jnp.pad(x, ((0, 0), pad[0], pad[1], (0, 0)))
             ho, wo = (_out_size(n, k, s, p) for n, p in zip(x.shape[1:3], pad))
-            patches = jnp.concatenate([_tap(xp, i, j, (s, s), (ho, wo)) for i in range(k)
-                                       for j in range(k)], axis=-1)
-            y = lax.dot_general(patches, kernel.reshape(k * k * c, self.features),
-                                (((3,), (0,)), ((), ())))
+            patches = jnp.stack([_tap(xp, i, j, (s, s), (ho, wo)) for i in range(k)
+                                 for j in range(k)], axis=3).reshape(*x.shape[:1], ho, wo, k, k, c)
+            y = lax.dot_general(patches, kernel, (((3, 4, 5), (0, 1, 2)), ((), ())))
         else:
             y = lax.conv_general_dilated(x, kernel, (s, s), pad, dimension_numbers=dn)
         if self.use_bias:

@@ -36,6 +36,8 @@ def create_model(config: ml_collections.ConfigDict, num_classes: int, in_channel
         raise ValueError(f'model.dtype must be one of {sorted(DTYPES)}, got {m.dtype!r}')
     stages = tuple(tuple(tuple(b) for b in s) for s in m.get('stages', ()))
     extra = {'stages': stages} if stages else {}
+    if m.get('ghost1_primary'):
+        extra['ghost1_primary'] = tuple(m.ghost1_primary)
     return GhostNet(width=m.width, num_classes=num_classes, dropout=m.dropout,
                     in_channels=in_channels, stem_stride=m.stem_stride, version=m.version,
                     depthwise_impl=m.depthwise_impl, dtype=DTYPES[m.dtype],
@@ -48,6 +50,29 @@ def create_train_state(rng: jax.Array, model: GhostNet, image_shape: tuple[int, 
         rng, jnp.zeros((1, *image_shape), jnp.float32))
     return TrainState.create(apply_fn=model.apply, params=variables['params'],
                              batch_stats=variables['batch_stats'], tx=tx)
+
+
+def restore_classifier(workdir: str, step: int | None = None
+                       ) -> tuple[ml_collections.ConfigDict, GhostNet, TrainState, dict]:
+    """(config, eval-mode model, TrainState, checkpoint metadata) of a ``train.classifier``
+    workdir's checkpoint at ``step`` (default latest)."""
+    import json
+    path = os.path.join(workdir, 'config.json')
+    if not os.path.exists(path):
+        raise FileNotFoundError(f'{workdir} is not a train.classifier workdir (no config.json); '
+                                f'train one with `python -m train.classifier --workdir {workdir}`')
+    config = ml_collections.ConfigDict(json.load(open(path)))
+    checkpointer = ckpt_lib.Checkpointer(workdir)
+    try:
+        meta = checkpointer.meta(step)
+        model = create_model(config, meta['num_classes'], meta['image_shape'][-1])
+        # the optimizer only shapes the template; a schedule gives the checkpoint's opt_state
+        tx = create_optimizer(config, learning_rate_schedule(config, steps_per_epoch=1))
+        template = create_train_state(jax.random.key(0), model, tuple(meta['image_shape']), tx)
+        state, _ = checkpointer.restore(template, step)
+    finally:
+        checkpointer.close()
+    return config, model, state, meta
 
 
 def train_step(state: TrainState, batch: dict[str, jax.Array], rng: jax.Array, *,
