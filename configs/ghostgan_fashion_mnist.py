@@ -35,6 +35,11 @@ def get_config() -> ml_collections.ConfigDict:
     c.checkpoint_every_steps = 250
     c.checkpoints_to_keep = 2
     c.num_grid = 64
+    c.init_from = ''  # a train.gan workdir to fine-tune from (weights, BN stats and EMA)
+    # Prune G while training (ghostjax.pruning): magnitude | global_magnitude | N:M, Zhu &
+    # Gupta ramp from step `begin` to `end`; the EMA generator is masked like G. 0: dense.
+    c.g_pruning = ml_collections.ConfigDict(dict(method='magnitude', sparsity=0.0, begin=0,
+                                                 end=1000, every=50))
     # Domain extractor: a train.classifier workdir (make run trains configs/ghostnet_extractor.py
     # there once); '' or a missing workdir skips the final FID/KID/IS/precision-recall.
     c.eval = ml_collections.ConfigDict({'num_samples': 10000, 'every_steps': 0,  # 0: at the end

@@ -11,7 +11,7 @@ import pytest
 
 import ghostjax as gj
 from configs import ghostgan_fashion_mnist
-from ghostjax import dcgan, ghostgan, losses
+from ghostjax import dcgan, ghostgan, losses, pruning
 from ghostjax.data import fashion_mnist
 from ghostjax.gans import create_discriminator, create_generator
 from ghostjax.optim import clip_weights
@@ -296,3 +296,29 @@ def test_generator_step_reuses_the_critic_fake_batch():
     grads = jax.grad(g_loss)(state.g.params)
     want = jax.tree.map(lambda p, gr: p - 0.1 * gr, state.g.params, grads)
     assert_trees_close(new.g.params, want)
+
+
+@needs_fmnist
+def test_warm_start_and_a_pruned_generator_with_a_sparse_ema(tmp_path):
+    gan_lib.train_and_evaluate(_tiny_config(num_train_steps=3), str(tmp_path / 'base'))
+    config = _tiny_config(init_from=str(tmp_path / 'base'), num_train_steps=4, ema_decay=0.9)
+    config.g_pruning.update(sparsity=0.5, begin=0, end=2, every=1)
+    g, d = gan_lib.create_models(config, 28, 1, 10)
+    fresh = gan_lib.create_state(config, g, d, (28, 28, 1), jax.random.key(9))
+    warm = gan_lib.warm_start(fresh, str(tmp_path / 'base'))
+    _, _, base, _ = gan_lib.restore_for_sampling(str(tmp_path / 'base'))
+    chex.assert_trees_all_equal(warm.g.params, base.g.params)
+    chex.assert_trees_all_equal(warm.ema_params, base.ema_params)
+    gan_lib.train_and_evaluate(config, str(tmp_path / 'tuned'))
+    _, _, tuned, _ = gan_lib.restore_for_sampling(str(tmp_path / 'tuned'))
+    report = pruning.sparsity_report(tuned.g.params)
+    assert report['sparsity'] == pytest.approx(0.5, abs=0.01)
+    masks = tuned.g.opt_state.masks
+    for ema, m in zip(jax.tree.leaves(tuned.ema_params), jax.tree.leaves(masks)):
+        assert np.all(np.asarray(ema)[~np.asarray(m)] == 0)
+    other = _tiny_config(num_train_steps=3)
+    other.generator.kwargs = {'base_features': 4}
+    g2, d2 = gan_lib.create_models(other, 28, 1, 10)
+    with pytest.raises(ValueError, match='holds a different generator'):
+        gan_lib.warm_start(gan_lib.create_state(other, g2, d2, (28, 28, 1), jax.random.key(0)),
+                           str(tmp_path / 'base'))

@@ -7,40 +7,22 @@ named "(GhostNet-<dataset> features)" and are not comparable with Inception-base
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 
 from ghostjax import data
-from ghostjax.training import checkpoint as ckpt_lib
 
 
 class DomainExtractor:
     """``__call__(images [N, H, W, C] in [-1, 1]) -> (features [N, 1280], probs [N, K])``."""
 
     def __init__(self, classifier_workdir: str, step: int | None = None, batch_size: int = 500):
-        from ghostjax.training.classifier import create_model, create_train_state
-        from ghostjax.training.state import create_optimizer, learning_rate_schedule
-        path = os.path.join(classifier_workdir, 'config.json')
-        if not os.path.exists(path):
-            raise FileNotFoundError(f'{classifier_workdir} is not a train.classifier workdir '
-                                    f'(no config.json); train one with `python -m '
-                                    f'train.classifier --workdir {classifier_workdir}`')
-        config = ml_collections.ConfigDict(json.load(open(path)))
-        checkpointer = ckpt_lib.Checkpointer(classifier_workdir)
-        meta = checkpointer.meta(step)
+        from ghostjax.training.classifier import restore_classifier
+        config, model, state, meta = restore_classifier(classifier_workdir, step)
         self.image_shape = tuple(meta['image_shape'])
         self.num_classes = meta['num_classes']
-        model = create_model(config, self.num_classes, self.image_shape[-1])
-        # the optimizer only shapes the template; a schedule gives the checkpoint's opt_state
-        tx = create_optimizer(config, learning_rate_schedule(config, steps_per_epoch=1))
-        template = create_train_state(jax.random.key(0), model, self.image_shape, tx)
-        state, _ = checkpointer.restore(template, step)
-        checkpointer.close()
         self.step = int(state.step)
         self.name = f'ghostnet-{config.dataset}-step{self.step}'
         # the weights' digest keys cached real statistics: a retrained extractor in the same

@@ -24,7 +24,7 @@ import ml_collections
 import numpy as np
 import optax
 
-from ghostjax import data, losses
+from ghostjax import data, losses, pruning
 from ghostjax.gans import create_discriminator, create_generator
 from ghostjax.optim import clip_weights
 from ghostjax.training import checkpoint as ckpt_lib
@@ -135,6 +135,8 @@ def train_step(state: GANState, batch: dict[str, jax.Array], rng: jax.Array, *,
     if cfg.ema_decay:
         decay = ema_decay_at(state.step, cfg.ema_decay)
         ema = jax.tree.map(lambda e, p: decay * e + (1 - decay) * p, ema, g.params)
+        if isinstance(g.opt_state, pruning.PruneState):  # a pruned G's EMA is as sparse
+            ema = jax.tree.map(lambda e, m: jnp.where(m, e, 0.0), ema, g.opt_state.masks)
     metrics['g_loss'] = g_loss
     metrics = pmean_if(metrics, axis_name)
     return state.replace(step=state.step + 1, g=g, d=d, ema_params=ema), metrics
@@ -185,14 +187,34 @@ def create_state(config, g_model, d_model, image_shape, rng: jax.Array) -> GANSt
     d_tx = make_tx(config.d_learning_rate)
     if config.weight_clip:
         d_tx = optax.chain(d_tx, clip_weights(config.weight_clip))
+    g_tx = make_tx(config.g_learning_rate)
+    gp = config.get('g_pruning')
+    if gp and gp.sparsity:
+        g_tx = pruning.prune(g_tx, gp.method, pruning.polynomial(gp.sparsity, gp.begin, gp.end,
+                                                                 gp.every))
     g_ts = TrainState.create(apply_fn=g_model.apply, params=g_vars['params'],
-                             batch_stats=g_vars.get('batch_stats', {}),
-                             tx=make_tx(config.g_learning_rate))
+                             batch_stats=g_vars.get('batch_stats', {}), tx=g_tx)
     d_ts = TrainState.create(apply_fn=d_model.apply, params=d_vars['params'],
                              batch_stats=d_vars.get('batch_stats', {}), tx=d_tx)
     return GANState(step=jnp.zeros((), jnp.int32), g=g_ts, d=d_ts,
                     ema_params=jax.tree.map(jnp.copy, g_ts.params),
                     rng=jax.random.key_data(r_state))
+
+
+def warm_start(state: GANState, workdir: str) -> GANState:
+    """``state`` with the G / D weights, BN statistics and EMA of ``workdir``'s latest
+    checkpoint (same models required); optimizers and step start afresh (fine-tuning)."""
+    _, _, src, _ = restore_for_sampling(workdir)
+    for name, new, old in (('generator', state.g.params, src.g.params),
+                           ('discriminator', state.d.params, src.d.params)):
+        if jax.tree.structure(new) != jax.tree.structure(old) or any(
+                np.shape(a) != np.shape(b) for a, b in zip(jax.tree.leaves(new),
+                                                           jax.tree.leaves(old))):
+            raise ValueError(f'init_from {workdir!r} holds a different {name}')
+    logging.info('warm start from %s (step %d)', workdir, int(src.step))
+    return state.replace(g=state.g.replace(params=src.g.params, batch_stats=src.g.batch_stats),
+                         d=state.d.replace(params=src.d.params, batch_stats=src.d.batch_stats),
+                         ema_params=src.ema_params)
 
 
 def step_config(config, z_dim: int) -> StepConfig:
@@ -257,6 +279,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     state = create_state(config, g_model, d_model, image_shape, jax.random.key(config.seed))
     checkpointer = ckpt_lib.Checkpointer(workdir, keep=config.checkpoints_to_keep)
     state = checkpointer.resume(state)
+    if int(state.step) == 0 and config.get('init_from'):
+        state = warm_start(state, config.init_from)
     log_lib.write_json(os.path.join(workdir, 'config.json'), config.to_dict())
 
     cfg = step_config(config, g_model.z_dim)
@@ -364,25 +388,36 @@ def evaluate(workdir: str, extractor: str, num_samples: int = 10000,
     run keeps one) against the dataset's test split. ``extractor``: a ``train.classifier``
     workdir (domain GhostNet features) or pytorch-fid's Inception ``.pth`` file. Writes
     ``{workdir}/eval_step_{step}.json``."""
+    config, g_model, state, meta = restore_for_sampling(workdir, step)
+    params = state.ema_params if config.ema_decay else state.g.params
+    metrics = generator_metrics(config, g_model, {'params': params,
+                                                  'batch_stats': state.g.batch_stats},
+                                meta, extractor, num_samples, cache_dir)
+    metrics.update(step=int(state.step), weights='ema' if config.ema_decay else 'generator')
+    log_lib.write_json(os.path.join(workdir, f'eval_step_{int(state.step)}.json'), metrics)
+    return metrics
+
+
+def generator_metrics(config, g_model, variables: dict, meta: dict, extractor: str,
+                      num_samples: int = 10000, cache_dir: str | None = None) -> dict[str, Any]:
+    """FID, KID, IS and precision/recall of ``g_model.apply(variables, z, labels)`` (eval mode;
+    any generator with these variables, e.g. a pruned or quantized one) against the test split.
+    The latents are the same for every call with the same ``config.seed``."""
     from ghostjax.metrics.evaluate import evaluate_sampler, real_statistics
     from ghostjax.metrics.extractors import make_extractor
-    config, g_model, state, meta = restore_for_sampling(workdir, step)
     extractor = make_extractor(extractor, tuple(meta['image_shape']))
     split = data.load(config.dataset, config.get('eval_split', 'test'),
                       config.get('data_dir') or None)
     real = real_statistics(extractor, split, cache_dir)
-    params = state.ema_params if config.ema_decay else state.g.params
-    generate = jax.jit(functools.partial(sample, g_model, state.g, params))
+    generate = jax.jit(lambda v, z, labels: g_model.apply(v, z, labels, train=False))
     key = jax.random.key(config.seed + 2)
 
     def draw(start: int, n: int) -> np.ndarray:
         z = jax.random.normal(jax.random.fold_in(key, start), (n, g_model.z_dim))
         labels = ((jnp.arange(start, start + n) % meta['num_classes'])
                   if config.conditional else None)
-        return np.asarray(generate(z, labels))
+        return np.asarray(generate(variables, z, labels))
 
     metrics = evaluate_sampler(extractor, draw, num_samples, real)
-    metrics.update(step=int(state.step), split=split.split, dataset=config.dataset,
-                   weights='ema' if config.ema_decay else 'generator')
-    log_lib.write_json(os.path.join(workdir, f'eval_step_{int(state.step)}.json'), metrics)
+    metrics.update(split=split.split, dataset=config.dataset)
     return metrics
