@@ -1,0 +1,305 @@
+"""Compression pipelines behind ``train.compress``: a trained GhostNet classifier or GAN
+generator in, pruned / fine-tuned / quantized variants out, each measured the same way.
+
+Every variant is one row: test accuracy (or FID, KID, IS, precision/recall), parameters, MACs
+per example, sparsity of the prunable kernels, and the bytes of its float32, sparse and int8
+checkpoints (``ghostjax.quantization.size_report``, BN folded). Rows go to
+``{workdir}/compress.json`` (with per-layer sparsity) and ``{workdir}/compress.md``; the float
+variables of every pruned / fine-tuned variant are saved with Orbax under
+``{workdir}/variants/<name>`` (int8 ones are re-made from them by ``quantization.ptq``).
+"""
+from __future__ import annotations
+
+import functools
+import os
+import re
+import time
+from typing import Any, Callable
+
+from absl import logging
+import flax
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+import orbax.checkpoint as ocp
+
+from ghostjax import data, pruning, quantization
+from ghostjax.channel_pruning import prune_ghost_channels
+from ghostjax.counting import count_macs, count_params
+from ghostjax.training import checkpoint as ckpt_lib
+from ghostjax.training import classifier as cls_lib
+from ghostjax.training import gan as gan_lib
+from ghostjax.training import logging as log_lib
+from ghostjax.training import loop
+from ghostjax.training.state import TrainState, compile_step, decay_mask, replicate
+
+
+@flax.struct.dataclass
+class Evaluable:
+    """What ``classifier.eval_step`` reads from a state: any model's apply and variables."""
+    apply_fn: Callable = flax.struct.field(pytree_node=False)
+    params: Any
+    batch_stats: Any
+
+
+def measure(model, variables: dict, example: jax.ShapeDtypeStruct,
+            quantized: dict | None = None, **apply_kwargs) -> dict[str, Any]:
+    """Parameters, MACs for one example, sparsity of the prunable kernels and checkpoint bytes.
+    ``example``: the input of one example, e.g. ``[1, 28, 28, 1]``."""
+    macs = count_macs(lambda v, x: model.apply(v, x, **apply_kwargs), variables, example)
+    folded = quantization.fold_batch_norm(variables)
+    sizes = quantization.size_report(folded['params'],
+                                     None if quantized is None else quantized['params'])
+    report = pruning.sparsity_report(variables['params'])
+    return {'params': count_params(variables['params']), 'macs': macs,
+            'sparsity': round(report['sparsity'], 4), **sizes,
+            'layer_sparsity': {k: round(v, 4) for k, v in report['layers'].items()}}
+
+
+def save_variables(workdir: str, name: str, variables: dict) -> str:
+    """Saves float ``variables`` to ``{workdir}/variants/<name as a slug>``; returns the path."""
+    slug = re.sub(r'[^a-z0-9]+', '_', name.lower()).strip('_')
+    path = os.path.join(os.path.abspath(workdir), 'variants', slug)
+    with ocp.StandardCheckpointer() as checkpointer:
+        checkpointer.save(path, jax.device_get(variables), force=True)
+    return path
+
+
+def _devices(config) -> int:
+    return jax.local_device_count() if config.get('pmap', True) else 1
+
+
+# --------------------------------------------------------------------------- classifier
+
+
+def classifier_accuracy(model, variables: dict, base_config, split: data.Split,
+                        devices: int = 1) -> dict[str, float]:
+    """Test accuracy / loss of ``model.apply(variables, x)`` with the classifier's evaluation."""
+    state = Evaluable(model.apply, variables['params'], variables['batch_stats'])
+    if devices > 1:
+        p_eval = jax.pmap(functools.partial(cls_lib.eval_step, axis_name='batch'),
+                          axis_name='batch')
+        state = replicate(state)
+    else:
+        p_eval = jax.jit(cls_lib.eval_step)
+    return cls_lib.evaluate(p_eval, state, split, base_config,
+                            'device' if devices > 1 else 'flat')
+
+
+def finetune_classifier(model, variables: dict, base_config, ft: ml_collections.ConfigDict,
+                        split: data.Split, wrap: Callable[[optax.GradientTransformation, int],
+                                                          optax.GradientTransformation] | None
+                        = None, devices: int = 1) -> dict:
+    """Variables after ``ft.epochs`` of SGD (``ft.learning_rate`` cosine, Nesterov momentum,
+    ``base_config``'s weight decay and augmentation) on ``split``. ``wrap(tx, total_steps)``
+    wraps the optimizer (e.g. ``pruning.prune``). ``model`` may be a qwix QAT model."""
+    steps_per_epoch = split.num_examples // ft.batch_size
+    total = max(1, int(ft.epochs * steps_per_epoch))
+    schedule = optax.cosine_decay_schedule(ft.learning_rate, total)
+    tx = optax.chain(
+        optax.add_decayed_weights(base_config.weight_decay, mask=decay_mask),
+        optax.sgd(schedule, momentum=0.9, nesterov=True))
+    if wrap is not None:
+        tx = wrap(tx, total)
+    state = TrainState.create(apply_fn=model.apply, params=variables['params'],
+                              batch_stats=variables['batch_stats'], tx=tx)
+    layout = 'device' if devices > 1 else 'flat'
+    data.check_batch(ft.batch_size, layout)
+    p_train = compile_step(functools.partial(cls_lib.train_step,
+                                             label_smoothing=base_config.label_smoothing), devices)
+    pre = data.Preprocess.for_classifier(base_config.dataset, train=True,
+                                         **base_config.get('input', {}))
+    rng = jax.random.key(ft.seed)
+    state = replicate(state) if devices > 1 else state
+    t0, losses = time.perf_counter(), []
+    with ckpt_lib.StopSignal() as stop:
+        for i, batch in loop.train_steps(split, start=0, total=total, global_batch=ft.batch_size,
+                                         seed=ft.seed, preprocess=pre, layout=layout, stop=stop):
+            step_rng = jax.random.fold_in(rng, i)
+            state, metrics = p_train(state, batch, replicate(step_rng) if devices > 1
+                                     else step_rng)
+            losses.append(metrics['loss'])
+            if (i + 1) % 100 == 0 or i + 1 == total:
+                recent = float(np.mean(jax.device_get(losses[-100:])))
+                if not np.isfinite(recent):
+                    raise log_lib.NonFiniteLossError(i + 1, 'loss', recent)
+                logging.info('fine-tune step %d/%d: loss %.4f (%.0f s)', i + 1, total, recent,
+                             time.perf_counter() - t0)
+    host = loop.host_copy(state, devices)
+    return {'params': host.params, 'batch_stats': host.batch_stats}
+
+
+def compress_classifier(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
+    """Dense, int8 PTQ, int8 QAT, unstructured-sparse and channel-pruned variants of the
+    ``config.checkpoint`` classifier, each evaluated on the test split."""
+    base, model, state, meta = cls_lib.restore_classifier(config.checkpoint)
+    devices = _devices(config)
+    train = data.load(base.dataset, base.train_split, base.get('data_dir') or None)
+    test = data.load(base.dataset, base.eval_split, base.get('data_dir') or None)
+    example = jax.ShapeDtypeStruct((1, *meta['image_shape']), jnp.float32)
+    dense = {'params': state.params, 'batch_stats': state.batch_stats}
+    rows: list[dict] = []
+
+    def row(name: str, m, variables: dict, quantized: dict | None = None,
+            eval_model=None, eval_variables=None, **extra) -> dict:
+        t0 = time.perf_counter()
+        acc = classifier_accuracy(eval_model or m, eval_variables or variables, base, test,
+                                  devices)
+        r = {'variant': name, 'accuracy': round(acc['accuracy'], 4),
+             'loss': round(acc['loss'], 4), **measure(m, variables, example, quantized), **extra}
+        r['delta'] = round(r['accuracy'] - rows[0]['accuracy'], 4) if rows else 0.0
+        if rows and quantized is None:
+            r['saved'] = save_variables(workdir, name, variables)
+        logging.info('%s: accuracy %.4f (%.0f s eval)', name, r['accuracy'],
+                     time.perf_counter() - t0)
+        rows.append(r)
+        return r
+
+    def int8(name: str, m, variables: dict, **extra) -> None:
+        folded = quantization.fold_batch_norm(variables)
+        qm, qv = quantization.ptq(m, folded, example)
+        row(name, m, variables, qv, qm, qv, weights='int8', activations='int8', **extra)
+
+    row('dense', model, dense)
+    if config.ptq:
+        int8('dense + int8 PTQ', model, dense)
+    if config.qat.epochs:
+        qat_model = quantization.qat(model)
+        tuned = finetune_classifier(qat_model, dense, base, _ft(config, config.qat), train,
+                                    devices=devices)
+        int8('int8 QAT (depthwise float) + int8 PTQ', model, tuned,
+             finetune_epochs=config.qat.epochs)
+    if config.sparse.sparsity:
+        sp = config.sparse
+
+        def wrap(tx, total):
+            return pruning.prune(tx, sp.method, pruning.polynomial(
+                sp.sparsity, 0, max(1, int(sp.ramp_fraction * total)), sp.update_every))
+        tuned = finetune_classifier(model, dense, base, _ft(config, sp), train, wrap, devices)
+        row(f'{sp.method} {sp.sparsity:.0%} sparse, fine-tuned', model, tuned,
+            finetune_epochs=sp.epochs)
+        if config.ptq:
+            int8(f'{sp.sparsity:.0%} sparse + int8 PTQ', model, tuned)
+    if config.channels.fraction:
+        ch = config.channels
+        small, sliced = prune_ghost_channels(model, dense, ch.fraction)
+        row(f'ghost1 channels -{ch.fraction:.0%}, no fine-tuning', small, sliced)
+        tuned = finetune_classifier(small, sliced, base, _ft(config, ch), train, None, devices)
+        r = row(f'ghost1 channels -{ch.fraction:.0%}, fine-tuned', small, tuned,
+                finetune_epochs=ch.epochs, ghost1_primary=list(small.ghost1_primary))
+        r['macs_removed'] = round(1 - r['macs'] / rows[0]['macs'], 4)
+        if config.ptq:
+            int8(f'channels -{ch.fraction:.0%} + int8 PTQ', small, tuned)
+    return _write(workdir, config, rows, 'accuracy',
+                  {'checkpoint': config.checkpoint, 'checkpoint_step': int(state.step)})
+
+
+def _ft(config, stage) -> ml_collections.ConfigDict:
+    """The shared fine-tuning settings with one stage's epochs / learning rate."""
+    ft = ml_collections.ConfigDict(config.finetune.to_dict())
+    ft.epochs = stage.epochs
+    ft.learning_rate = stage.get('learning_rate', ft.learning_rate)
+    return ft
+
+
+# --------------------------------------------------------------------------- generator
+
+
+def compress_generator(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
+    """Dense, unstructured-sparse (one-shot, and fine-tuned by continued GAN training with a
+    dense control) and int8 PTQ variants of the ``config.checkpoint`` GAN's generator (EMA
+    weights when the run keeps them), each scored by FID & co."""
+    gan_config, g_model, state, meta = gan_lib.restore_for_sampling(config.checkpoint)
+    params = state.ema_params if gan_config.ema_decay else state.g.params
+    dense = {'params': params, 'batch_stats': state.g.batch_stats}
+    z = jax.ShapeDtypeStruct((1, g_model.z_dim), jnp.float32)
+    rows: list[dict] = []
+
+    def row(name, variables, quantized=None, eval_model=None, eval_variables=None, **extra):
+        t0 = time.perf_counter()
+        metrics = gan_lib.generator_metrics(gan_config, eval_model or g_model,
+                                            eval_variables or variables, meta,
+                                            config.extractor, config.num_samples)
+        r = {'variant': name, **{k: round(metrics[m], 4) for k, m in (
+                 ('fid', 'fid'), ('kid', 'kid_mean'), ('is', 'is_mean'),
+                 ('precision', 'precision'), ('recall', 'recall'))},
+             **measure(g_model, variables, z, quantized), **extra}
+        r['fid_change'] = round(r['fid'] / rows[0]['fid'] - 1, 4) if rows else 0.0
+        if rows and quantized is None:
+            r['saved'] = save_variables(workdir, name, variables)
+        logging.info('%s: FID %.2f (%.0f s)', name, r['fid'], time.perf_counter() - t0)
+        rows.append(r)
+
+    row('dense', dense)
+    for s in config.sparsities:
+        where = pruning.prunable(params)
+        masks = pruning.compute_masks(params, where, config.method, jnp.float32(s))
+        sparse = {**dense, 'params': jax.tree.map(lambda p, m: jnp.where(m, p, 0.0), params,
+                                                  masks)}
+        row(f'{config.method} {s:.0%} sparse, one-shot', sparse)
+    if config.finetune_steps:
+        for s in (0.0, *config.sparsities):  # 0: the dense control with the same extra steps
+            tuned = finetune_generator(gan_config, config, s, os.path.join(
+                workdir, f'finetune_sparsity{round(100 * s)}'))
+            name = (f'{config.method} {s:.0%} sparse, fine-tuned' if s
+                    else 'dense, fine-tuned (control)')
+            row(name, tuned, finetune_steps=config.finetune_steps)
+    if config.ptq:
+        folded = quantization.fold_batch_norm(dense)
+        qm, qv = quantization.ptq(g_model, folded, z)
+        row('int8 PTQ', dense, qv, qm, qv, weights='int8', activations='int8')
+    return _write(workdir, config, rows, 'fid', {'checkpoint': config.checkpoint,
+                                                 'checkpoint_step': int(state.step),
+                                                 'extractor': config.extractor})
+
+
+def finetune_generator(gan_config, config, sparsity: float, workdir: str) -> dict:
+    """Continues the GAN of ``config.checkpoint`` for ``config.finetune_steps`` in ``workdir``
+    (resumable), pruning G to ``sparsity`` on a Zhu & Gupta ramp over the first half; returns
+    the sampling variables (EMA, masked like G)."""
+    ft = ml_collections.ConfigDict(gan_config.to_dict())
+    ft.init_from = config.checkpoint
+    ft.num_train_steps = config.finetune_steps
+    ft.eval.extractor_workdir = ''
+    ft.sample_every_steps = ft.checkpoint_every_steps = config.finetune_steps
+    ft.g_pruning = ml_collections.ConfigDict(dict(
+        method=config.method, sparsity=sparsity, begin=0,
+        end=max(1, config.finetune_steps // 2), every=max(1, config.finetune_steps // 20)))
+    gan_lib.train_and_evaluate(ft, workdir)
+    tuned_config, _, state, _ = gan_lib.restore_for_sampling(workdir)
+    params = state.ema_params if tuned_config.ema_decay else state.g.params
+    return {'params': params, 'batch_stats': state.g.batch_stats}
+
+
+# --------------------------------------------------------------------------- output
+
+
+def markdown(rows: list[dict], metric: str) -> str:
+    """The README table of ``rows``."""
+    if metric == 'accuracy':
+        head = ['variant', 'test accuracy', 'change']
+        cells = lambda r: [f"{100 * r['accuracy']:.2f}%", f"{100 * r['delta']:+.2f} pt"]
+    else:
+        head = ['variant', 'FID', 'change', 'KID', 'IS', 'precision', 'recall']
+        cells = lambda r: [f"{r['fid']:.2f}", f"{100 * r['fid_change']:+.1f}%", f"{r['kid']:.4f}",
+                           f"{r['is']:.2f}", f"{r['precision']:.2f}", f"{r['recall']:.2f}"]
+    head += ['params', 'MACs', 'sparsity', 'float32 KB', 'sparse KB', 'int8 KB']
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for r in rows:
+        kb = lambda k: f'{r[k] / 1024:,.0f}' if k in r else '—'
+        lines.append('| ' + ' | '.join([r['variant'], *cells(r), f"{r['params']:,}",
+                                        f"{r['macs'] / 1e6:.2f}M", f"{r['sparsity']:.0%}",
+                                        kb('float32_bytes'), kb('sparse_bytes'),
+                                        kb('int8_bytes')]) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def _write(workdir: str, config, rows: list[dict], metric: str, info: dict) -> dict:
+    os.makedirs(workdir, exist_ok=True)
+    result = {**info, 'config': config.to_dict(), 'rows': rows}
+    log_lib.write_json(os.path.join(workdir, 'compress.json'), result)
+    with open(os.path.join(workdir, 'compress.md'), 'w') as f:
+        f.write(markdown(rows, metric))
+    return result
