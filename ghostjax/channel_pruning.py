@@ -2,10 +2,11 @@
 
 In a GhostBottleneck, ghost1's primary 1x1 conv makes ``P`` maps, its cheap depthwise op one
 more map from each, and everything up to ghost2's primary conv is ``2P`` channels wide (the
-stride-2 depthwise conv, SE, DFC). Removing primary map ``j`` removes its cheap map, channels
+stride-2 depthwise conv, SE). Removing primary map ``j`` removes its cheap map, channels
 ``j`` and ``P + j`` of those layers, and the matching input rows of ghost2's primary conv; the
 block output (and so the residual path) is unchanged. The result is a smaller ``GhostNet``
 (``ghost1_primary`` widths) with sliced variables: fewer parameters and MACs, not masks.
+GhostNet V1 only (V2's DFC gates would need slicing too).
 
 A primary map's importance is ``|gamma|`` of its BN plus that of its cheap map's BN (the
 network-slimming criterion, Liu et al. 2017); the lowest ``fraction`` of each block go.

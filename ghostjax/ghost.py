@@ -93,6 +93,9 @@ class GhostModule(nn.Module):
             if not 0 < self.primary_features <= init:
                 raise ValueError(f'primary_features must be in [1, {init}] for a Ghost module '
                                  f'of {self.features} features, got {self.primary_features}')
+            if self.dfc:
+                raise ValueError('a channel-pruned Ghost module (primary_features) cannot have '
+                                 'a DFC gate')
             init = self.primary_features
         primary = conv(init, self.kernel_size, dtype=self.dtype, name='primary_conv')(x)
         primary = act(batch_norm(train, self.dtype, 'primary_bn', self.bn_axis_name)(primary))

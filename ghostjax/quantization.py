@@ -7,9 +7,10 @@
   intercept (the ``'shifted'`` depthwise is not a conv op and would silently stay float).
 * ``qat(model)``: quantization-aware training (qwix fake quantization with straight-through
   gradients) of every conv and dense layer **except the depthwise convs, which stay float**:
-  qwix 0.1.8's QAT backward fails on ``feature_group_count=C`` convolutions (a shape error in
-  the transposed conv it builds), while its PTQ handles them. Depthwise kernels are a few
-  hundred weights per layer, 1.2-1.6% of GhostNet 1.0x's parameters.
+  qwix 0.1.8's QAT backward fails on ``feature_group_count=C`` convolutions (a
+  feature_group_count shape error in the gradient conv), while its PTQ handles them.
+  Depthwise kernels are a few hundred weights per layer, 1.2-1.6% of GhostNet 1.0x's
+  parameters.
 * ``fold_batch_norm(variables)``: folds each inference BN into the conv before it (the export
   form); the folded variables run in the same module and give the same outputs.
 * ``size_report(params)``: bytes of a float32, an int8 and a sparse (values + indices)

@@ -130,6 +130,11 @@ def test_channel_pruning_bad_input(net):
         _model(ghost1_primary=(2,)).init(jax.random.key(0), x)
     with pytest.raises(ValueError, match=r'primary_features must be in \[1, 4\]'):
         GhostModule(8, primary_features=5).init(jax.random.key(0), jnp.zeros((1, 4, 4, 3)))
+    with pytest.raises(ValueError, match='cannot have a DFC gate'):
+        GhostModule(8, primary_features=2, dfc=True).init(jax.random.key(0),
+                                                          jnp.zeros((1, 4, 4, 3)))
+    with pytest.raises(ValueError, match='supports GhostNet version 1, got 2'):
+        prune_ghost_channels(model.clone(version=2), v, 0.5)
 
 
 def test_size_report_counts_sparse_values_and_indices():
