@@ -61,8 +61,8 @@ def prune_ghost_channels(model: GhostNet, variables: dict, fraction: float
         raise ValueError(f'channel fraction must be in [0, 1), got {fraction}')
     if model.version != 1:
         raise ValueError(f'channel pruning supports GhostNet version 1, got {model.version}')
-    params = flax.core.unfreeze(_copy_dicts(variables['params']))
-    stats = flax.core.unfreeze(_copy_dicts(variables['batch_stats']))
+    params = _copy_dicts(variables['params'])
+    stats = _copy_dicts(variables['batch_stats'])
     widths = primary_widths(model)
     new_widths = []
     for name, p, score in zip(block_names(model), widths, channel_scores(params, model)):

@@ -78,13 +78,8 @@ def classifier_accuracy(model, variables: dict, base_config, split: data.Split,
                         devices: int = 1) -> dict[str, float]:
     """Test accuracy / loss of ``model.apply(variables, x)`` with the classifier's evaluation."""
     state = Evaluable(model.apply, variables['params'], variables['batch_stats'])
-    if devices > 1:
-        p_eval = jax.pmap(functools.partial(cls_lib.eval_step, axis_name='batch'),
-                          axis_name='batch')
-        state = replicate(state)
-    else:
-        p_eval = jax.jit(cls_lib.eval_step)
-    return cls_lib.evaluate(p_eval, state, split, base_config,
+    return cls_lib.evaluate(cls_lib.compile_eval(devices),
+                            replicate(state) if devices > 1 else state, split, base_config,
                             'device' if devices > 1 else 'flat')
 
 
@@ -212,8 +207,8 @@ def compress_generator(config: ml_collections.ConfigDict, workdir: str) -> dict[
     dense control) and int8 PTQ variants of the ``config.checkpoint`` GAN's generator (EMA
     weights when the run keeps them), each scored by FID & co."""
     gan_config, g_model, state, meta = gan_lib.restore_for_sampling(config.checkpoint)
-    params = state.ema_params if gan_config.ema_decay else state.g.params
-    dense = {'params': params, 'batch_stats': state.g.batch_stats}
+    dense = gan_lib.sampling_variables(gan_config, state)
+    params = dense['params']
     z = jax.ShapeDtypeStruct((1, g_model.z_dim), jnp.float32)
     rows: list[dict] = []
 
@@ -233,11 +228,10 @@ def compress_generator(config: ml_collections.ConfigDict, workdir: str) -> dict[
         rows.append(r)
 
     row('dense', dense)
+    where = pruning.prunable(params)
     for s in config.sparsities:
-        where = pruning.prunable(params)
         masks = pruning.compute_masks(params, where, config.method, jnp.float32(s))
-        sparse = {**dense, 'params': jax.tree.map(lambda p, m: jnp.where(m, p, 0.0), params,
-                                                  masks)}
+        sparse = {**dense, 'params': pruning.apply_masks(params, masks)}
         row(f'{config.method} {s:.0%} sparse, one-shot', sparse)
     if config.finetune_steps:
         for s in (0.0, *config.sparsities):  # 0: the dense control with the same extra steps
@@ -269,8 +263,7 @@ def finetune_generator(gan_config, config, sparsity: float, workdir: str) -> dic
         end=max(1, config.finetune_steps // 2), every=max(1, config.finetune_steps // 20)))
     gan_lib.train_and_evaluate(ft, workdir)
     tuned_config, _, state, _ = gan_lib.restore_for_sampling(workdir)
-    params = state.ema_params if tuned_config.ema_decay else state.g.params
-    return {'params': params, 'batch_stats': state.g.batch_stats}
+    return gan_lib.sampling_variables(tuned_config, state)
 
 
 # --------------------------------------------------------------------------- output

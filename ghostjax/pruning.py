@@ -136,6 +136,11 @@ def compute_masks(params: Any, where: Any, method: str, sparsity: jax.Array) -> 
                         params, where)
 
 
+def apply_masks(params: Any, masks: Any) -> Any:
+    """``params`` with the weights where ``masks`` is False set to exactly zero."""
+    return jax.tree.map(lambda p, m: jnp.where(m, p, jnp.zeros_like(p)), params, masks)
+
+
 class PruneState(NamedTuple):
     inner: Any
     masks: Any  # bool tree like params; True = kept

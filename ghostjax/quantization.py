@@ -112,13 +112,15 @@ def size_report(params: Any, quantized: Any | None = None, folded: bool = True) 
     is smaller than dense; everything else dense. ``int8``: the ``ptq`` tree ``quantized`` as
     stored (int8 values + float32 scales + float32 others).
     """
-    flat = flax.traverse_util.flatten_dict(flax.core.unfreeze(params))
-    bn_dropped = {'scale'} if folded else set()
     bn_modules = set(CONV_BN.values())
+
+    def stored(tree):  # (keys, leaf) pairs an export keeps: a folded BN's scale is all ones
+        return [(k, v) for k, v in flax.traverse_util.flatten_dict(
+            flax.core.unfreeze(tree)).items()
+            if not (folded and k[-2] in bn_modules and k[-1] == 'scale')]
+
     dense = sparse = 0
-    for keys, leaf in flat.items():
-        if folded and keys[-2] in bn_modules and keys[-1] in bn_dropped:
-            continue
+    for _, leaf in stored(params):
         n = int(np.size(leaf))
         dense += 4 * n
         if np.ndim(leaf) >= 2:
@@ -129,13 +131,7 @@ def size_report(params: Any, quantized: Any | None = None, folded: bool = True) 
             sparse += 4 * n
     report = {'float32_bytes': dense, 'sparse_bytes': sparse}
     if quantized is not None:
-        qbytes = 0
-        for keys, leaf in flax.traverse_util.flatten_dict(
-                flax.core.unfreeze(quantized)).items():
-            for sub in jax.tree.leaves(leaf):
-                if folded and keys[-2] in bn_modules and keys[-1] in bn_dropped:
-                    continue
-                qbytes += int(np.size(sub)) * np.dtype(sub.dtype).itemsize
-        report['int8_bytes'] = qbytes
+        report['int8_bytes'] = sum(int(np.size(a)) * np.dtype(a.dtype).itemsize
+                                   for _, leaf in stored(quantized) for a in jax.tree.leaves(leaf))
     return report
 

@@ -109,6 +109,14 @@ def eval_step(state: TrainState, batch: dict[str, jax.Array], *,
     return sums if axis_name is None else jax.lax.psum(sums, axis_name)
 
 
+def compile_eval(devices: int):
+    """``eval_step`` wrapped once: ``pmap(axis_name='batch')`` over ``devices > 1`` local
+    devices (replicated state, ``[D, B/D, ...]`` batches), else ``jit``."""
+    if devices > 1:
+        return jax.pmap(functools.partial(eval_step, axis_name='batch'), axis_name='batch')
+    return jax.jit(eval_step)
+
+
 def evaluate(p_eval, state, split: data.Split, config, layout: str) -> dict[str, float]:
     """Accuracy and mean loss over ``split`` (remainder dropped: eval batch divides it)."""
     pre = data.Preprocess.for_classifier(config.dataset, train=False, **config.get('input', {}))
@@ -154,8 +162,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
 
     p_train = compile_step(functools.partial(train_step, label_smoothing=config.label_smoothing),
                            devices)
-    p_eval = (jax.pmap(functools.partial(eval_step, axis_name='batch'), axis_name='batch')
-              if devices > 1 else jax.jit(eval_step))
+    p_eval = compile_eval(devices)
     start = int(state.step)
     state = replicate(state) if devices > 1 else state
     writer = log_lib.MetricWriter(workdir)

@@ -136,7 +136,7 @@ def train_step(state: GANState, batch: dict[str, jax.Array], rng: jax.Array, *,
         decay = ema_decay_at(state.step, cfg.ema_decay)
         ema = jax.tree.map(lambda e, p: decay * e + (1 - decay) * p, ema, g.params)
         if isinstance(g.opt_state, pruning.PruneState):  # a pruned G's EMA is as sparse
-            ema = jax.tree.map(lambda e, m: jnp.where(m, e, 0.0), ema, g.opt_state.masks)
+            ema = pruning.apply_masks(ema, g.opt_state.masks)
     metrics['g_loss'] = g_loss
     metrics = pmean_if(metrics, axis_name)
     return state.replace(step=state.step + 1, g=g, d=d, ema_params=ema), metrics
@@ -253,6 +253,13 @@ def diversity(images: jax.Array) -> jax.Array:
     return jnp.sum(jnp.sqrt(d2 + 1e-12) * (1 - jnp.eye(n))) / (n * (n - 1))
 
 
+def sampling_variables(config, state: GANState) -> dict:
+    """The generator variables samples come from: EMA params when the run keeps an EMA,
+    else G's, with G's BN statistics."""
+    params = state.ema_params if config.ema_decay else state.g.params
+    return {'params': params, 'batch_stats': state.g.batch_stats}
+
+
 def sample(g_model, g_state: TrainState, params, z, labels=None) -> jax.Array:
     """Eval-mode samples of the generator with ``params`` (e.g. the EMA params)."""
     return g_model.apply({'params': params, 'batch_stats': g_state.batch_stats}, z, labels,
@@ -309,8 +316,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
 
     def write_samples(step: int) -> np.ndarray:
         s = loop.host_copy(state, devices)
-        params = s.ema_params if config.ema_decay else s.g.params
-        images = np.asarray(p_sample(s.g, params, fixed_z, fixed_labels))
+        images = np.asarray(p_sample(s.g, sampling_variables(config, s)['params'], fixed_z,
+                                     fixed_labels))
         grid = image_grid(images)
         save_png(os.path.join(workdir, 'samples', f'step_{step:07d}.png'), grid)
         save_png(os.path.join(workdir, 'samples', 'latest.png'), grid)
@@ -389,10 +396,8 @@ def evaluate(workdir: str, extractor: str, num_samples: int = 10000,
     workdir (domain GhostNet features) or pytorch-fid's Inception ``.pth`` file. Writes
     ``{workdir}/eval_step_{step}.json``."""
     config, g_model, state, meta = restore_for_sampling(workdir, step)
-    params = state.ema_params if config.ema_decay else state.g.params
-    metrics = generator_metrics(config, g_model, {'params': params,
-                                                  'batch_stats': state.g.batch_stats},
-                                meta, extractor, num_samples, cache_dir)
+    metrics = generator_metrics(config, g_model, sampling_variables(config, state), meta,
+                                extractor, num_samples, cache_dir)
     metrics.update(step=int(state.step), weights='ema' if config.ema_decay else 'generator')
     log_lib.write_json(os.path.join(workdir, f'eval_step_{int(state.step)}.json'), metrics)
     return metrics
