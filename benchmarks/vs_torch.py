@@ -7,7 +7,10 @@ alike. Prints one JSON line per workload (medians, ratio ours/peer, first-step t
 and, with ``--markdown``, the README table.
 
   python -m benchmarks.vs_torch [--workloads ghostnet_infer,ghostnet_train,dcgan64,dcgan28,ghostgan]
-      [--iters 10] [--warmup 3] [--peers_python /tmp/peers-venv/bin/python] [--markdown]
+      [--iters 10] [--warmup 3] [--peers_python /tmp/peers-venv/bin/python]
+      [--allocator system|jemalloc] [--markdown]
+
+``--allocator jemalloc`` starts both sides with retaining jemalloc (``ghostjax.allocator``).
 
 Build the peers venv with ``bash ../shared/peers/setup_venv.sh /tmp/peers-venv``.
 """
@@ -19,6 +22,8 @@ import statistics
 import subprocess
 import sys
 
+from ghostjax import allocator
+
 WORKLOADS = {
     'ghostnet_infer': 'GhostNet 1.0x inference, batch 32, 224x224 (timm ghostnet_100)',
     'ghostnet_train': 'GhostNet 1.0x train step, batch 32, 224x224, SGD momentum (timm)',
@@ -29,9 +34,11 @@ WORKLOADS = {
 
 
 class Worker:
-    def __init__(self, python: str, side: str, workload: str, threads: int):
+    def __init__(self, python: str, side: str, workload: str, threads: int,
+                 extra_env: dict[str, str]):
         env = dict(os.environ)
         env.pop('XLA_FLAGS', None)  # one host device, all cores, as a user would run it
+        env.update(extra_env)
         self.proc = subprocess.Popen(
             [python, '-m', 'benchmarks.worker', '--side', side, '--workload', workload,
              '--threads', str(threads)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -78,15 +85,23 @@ def main():
     ap.add_argument('--threads', type=int, default=2, help='PyTorch intra-op threads')
     ap.add_argument('--peers_python', default=os.environ.get('PEERS_PYTHON',
                                                              '/tmp/peers-venv/bin/python'))
+    ap.add_argument('--allocator', choices=('system', 'jemalloc'), default='system',
+                    help='malloc of both sides; jemalloc: retaining jemalloc via LD_PRELOAD')
     ap.add_argument('--markdown', action='store_true')
     args = ap.parse_args()
+    extra_env = {}
+    if args.allocator == 'jemalloc':
+        extra_env = allocator.jemalloc_env()
+        if not extra_env:
+            raise SystemExit('--allocator jemalloc: no libjemalloc.so.2 found in '
+                             f'{allocator.JEMALLOC_GLOBS}; apt-get install libjemalloc2')
     machine = f'{cpu_name()}, {os.cpu_count()} cores'
     rows = []
     for name in args.workloads.split(','):
         if name not in WORKLOADS:
             raise SystemExit(f'unknown workload {name!r}; expected one of {sorted(WORKLOADS)}')
-        ours = Worker(sys.executable, 'jax', name, args.threads)
-        peer = Worker(args.peers_python, 'torch', name, args.threads)
+        ours = Worker(sys.executable, 'jax', name, args.threads, extra_env)
+        peer = Worker(args.peers_python, 'torch', name, args.threads, extra_env)
         for _ in range(args.warmup):
             ours.step(), peer.step()
         times = {'ours': [], 'peer': []}
@@ -105,7 +120,8 @@ def main():
                'ours_peak_rss_mb': done['ours']['peak_rss_mb'],
                'peer_peak_rss_mb': done['peer']['peak_rss_mb'],
                'ours': ours.ready['version'], 'peer': peer.ready['version'],
-               'iters': args.iters, 'warmup': args.warmup, 'machine': machine}
+               'allocator': args.allocator, 'iters': args.iters, 'warmup': args.warmup,
+               'machine': machine}
         rows.append(row)
         print(json.dumps(row), flush=True)
     if args.markdown:
@@ -117,8 +133,8 @@ def main():
                   f"| {r['ours_first_step_s']} / {r['peer_first_step_s']} "
                   f"| {r['ours_peak_rss_mb']} / {r['peer_peak_rss_mb']} |")
         print(f'\nmachine: {machine}; {rows[0]["ours"]} vs {rows[0]["peer"]} '
-              f'({args.threads} threads); medians of {args.iters} interleaved steps after '
-              f'{args.warmup} warm-up steps each')
+              f'({args.threads} threads); {args.allocator} malloc on both sides; medians of '
+              f'{args.iters} interleaved steps after {args.warmup} warm-up steps each')
 
 
 if __name__ == '__main__':
