@@ -15,6 +15,8 @@ from __future__ import annotations
 import glob
 import os
 
+from absl import logging
+
 # dirty/muzzy decay -1: never return freed pages to the OS; oversize_threshold 0: no separate
 # eagerly-purged arena for big (> 8 MiB) allocations, which are exactly XLA's buffers.
 JEMALLOC_CONF = 'dirty_decay_ms:-1,muzzy_decay_ms:-1,oversize_threshold:0'
@@ -44,6 +46,13 @@ def jemalloc_env(path: str | None = None) -> dict[str, str]:
 def active() -> bool:
     """Whether this process was started with jemalloc preloaded."""
     return 'libjemalloc' in os.environ.get('LD_PRELOAD', '')
+
+
+def log_hint(backend: str) -> None:
+    """Logs how to get the faster allocator when running on CPU without it."""
+    if backend == 'cpu' and not active():
+        logging.info('CPU run with the system malloc: start with `env $(python -m '
+                     'ghostjax.allocator) ...` (jemalloc; `make run` does) for faster steps')
 
 
 if __name__ == '__main__':

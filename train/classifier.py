@@ -3,9 +3,11 @@
   python -m train.classifier --config configs/ghostnet_fashion_mnist.py --workdir runs/cls \
       [--config.batch_size=256 ...]
 """
+import jax
 from absl import app, flags
 from ml_collections import config_flags
 
+from ghostjax import allocator
 from ghostjax.training.classifier import train_and_evaluate
 
 FLAGS = flags.FLAGS
@@ -17,6 +19,7 @@ flags.mark_flags_as_required(['config', 'workdir'])
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+    allocator.log_hint(jax.default_backend())
     print(train_and_evaluate(FLAGS.config, FLAGS.workdir))
 
 
