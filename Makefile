@@ -43,10 +43,12 @@ data:
 # jemalloc that keeps freed memory makes XLA's CPU steps much faster (ghostjax/allocator.py);
 # optional: without it everything runs with the system malloc.
 jemalloc:
-	@if ls /usr/lib/*-linux-gnu/libjemalloc.so.2 /usr/lib64/libjemalloc.so.2 >/dev/null 2>&1; \
+	@if [ -n "$$(ls /usr/lib/*-linux-gnu/libjemalloc.so.2 /usr/lib64/libjemalloc.so.2 2>/dev/null)" ]; \
 	then echo "jemalloc found"; \
 	elif command -v apt-get >/dev/null; then \
-	  $(SUDO) apt-get install -y libjemalloc2 || echo "could not install libjemalloc2: system malloc"; \
+	  $(SUDO) apt-get install -y libjemalloc2 || \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y libjemalloc2; } || \
+	  echo "could not install libjemalloc2: system malloc"; \
 	else echo "no apt-get: system malloc"; fi
 
 test: install-test data jemalloc

@@ -4,7 +4,7 @@ XLA's CPU runtime allocates each step's temporaries afresh. Through glibc malloc
 buffer is a new ``mmap`` whose pages the kernel faults in and zeroes on first touch, every step:
 a GhostNet 1.0x training step at batch 32, 224x224, takes ~430k page faults and ~0.7 s of
 kernel time on 2 cores (step ~1.1 s). jemalloc configured never to give memory back reuses the
-same pages, and the step drops to ~0.7 s (``benchmarks.vs_torch --allocator``; README,
+same pages, and the step drops to ~0.7 s (``python -m benchmarks.allocator``; README,
 Performance). The allocator has to be chosen before the process starts (``LD_PRELOAD``), so
 this module only builds the environment; ``python -m ghostjax.allocator`` prints it as
 ``NAME=value`` words for ``env`` (``make run`` does this), or nothing when jemalloc is absent
