@@ -5,12 +5,12 @@ gradient (ms and GMAC/s) next to a large matmul, the machine's practical ceiling
 """
 import argparse
 import json
-import statistics
-import time
 
 import jax
 import jax.numpy as jnp
 from jax import lax
+
+from benchmarks.depthwise import median_ms
 
 # name, batch, input size, in features, out features, kernel, stride, padding
 LAYERS = (
@@ -23,23 +23,14 @@ LAYERS = (
 )
 
 
-def median_ms(fn, *args, iters):
-    jax.block_until_ready(fn(*args))
-    times = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--iters', type=int, default=7)
     args = ap.parse_args()
     n = 4096
     a, b = (jax.random.normal(jax.random.key(i), (n, n)) for i in range(2))
-    ms = median_ms(jax.jit(jnp.matmul), a, b, iters=args.iters)
+    matmul = jax.jit(jnp.matmul)
+    ms = median_ms(lambda: matmul(a, b), args.iters)
     print(json.dumps({'bench': 'conv_roofline', 'op': f'matmul {n}x{n}x{n}', 'ms': round(ms, 1),
                       'gmac_per_s': round(n ** 3 / ms / 1e6)}), flush=True)
     for name, bs, size, cin, cout, k, s, p in LAYERS:
@@ -56,7 +47,7 @@ def main():
                                  (x, w, g))}
         row = {'bench': 'conv_roofline', 'op': name, 'batch': bs, 'gmac': round(gmac, 2)}
         for part, (fn, fn_args) in parts.items():
-            ms = median_ms(fn, *fn_args, iters=args.iters)
+            ms = median_ms(lambda: fn(*fn_args), args.iters)
             row[f'{part}_ms'] = round(ms, 1)
             row[f'{part}_gmac_per_s'] = round(gmac / ms * 1e3)
         print(json.dumps(row), flush=True)
