@@ -43,10 +43,7 @@ def main():
     if args.child:
         print(json.dumps(child(args.child, args.steps)), flush=True)
         return
-    jemalloc = allocator.jemalloc_env()
-    if not jemalloc:
-        raise SystemExit(f'no libjemalloc.so.2 in {allocator.JEMALLOC_GLOBS}; '
-                         'apt-get install libjemalloc2')
+    jemalloc = allocator.required_jemalloc_env()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for name in args.workloads.split(','):
         for rnd in range(args.rounds):

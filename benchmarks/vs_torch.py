@@ -89,12 +89,7 @@ def main():
                     help='malloc of both sides; jemalloc: retaining jemalloc via LD_PRELOAD')
     ap.add_argument('--markdown', action='store_true')
     args = ap.parse_args()
-    extra_env = {}
-    if args.allocator == 'jemalloc':
-        extra_env = allocator.jemalloc_env()
-        if not extra_env:
-            raise SystemExit('--allocator jemalloc: no libjemalloc.so.2 found in '
-                             f'{allocator.JEMALLOC_GLOBS}; apt-get install libjemalloc2')
+    extra_env = allocator.required_jemalloc_env() if args.allocator == 'jemalloc' else {}
     machine = f'{cpu_name()}, {os.cpu_count()} cores'
     rows = []
     for name in args.workloads.split(','):

@@ -43,6 +43,15 @@ def jemalloc_env(path: str | None = None) -> dict[str, str]:
     return {'LD_PRELOAD': preload, 'MALLOC_CONF': JEMALLOC_CONF}
 
 
+def required_jemalloc_env() -> dict[str, str]:
+    """``jemalloc_env()``, or FileNotFoundError saying where it looked and how to install it."""
+    env = jemalloc_env()
+    if not env:
+        raise FileNotFoundError(f'no libjemalloc.so.2 in {JEMALLOC_GLOBS}; '
+                                'apt-get install libjemalloc2 (or `make jemalloc`)')
+    return env
+
+
 def active() -> bool:
     """Whether this process was started with jemalloc preloaded."""
     return 'libjemalloc' in os.environ.get('LD_PRELOAD', '')

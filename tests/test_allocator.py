@@ -17,10 +17,12 @@ def test_env_preloads_jemalloc_first_and_keeps_an_existing_preload(monkeypatch):
     assert allocator.jemalloc_env('/x/libjemalloc.so.2')['LD_PRELOAD'] == '/x/libjemalloc.so.2'
 
 
-def test_no_jemalloc_means_empty_env_and_empty_cli_output(monkeypatch, tmp_path):
+def test_no_jemalloc_means_empty_env_and_required_env_raises(monkeypatch, tmp_path):
     monkeypatch.setattr(allocator, 'JEMALLOC_GLOBS', (str(tmp_path / 'libjemalloc.so.2'),))
     assert allocator.find_jemalloc() is None
     assert allocator.jemalloc_env() == {}
+    with pytest.raises(FileNotFoundError, match='libjemalloc2'):
+        allocator.required_jemalloc_env()
     (tmp_path / 'libjemalloc.so.2').write_bytes(b'')
     assert allocator.find_jemalloc() == str(tmp_path / 'libjemalloc.so.2')
 
