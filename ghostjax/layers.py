@@ -18,6 +18,7 @@ zeros) forms with the same parameters.
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, Sequence
 
 import flax.linen as nn
@@ -182,11 +183,42 @@ class DepthwiseConv(nn.Module):
         return depthwise_conv_grouped(x, kernel, strides, padding)
 
 
+def _in_qwix_model(module: nn.Module) -> bool:
+    """Whether ``module`` runs inside a model wrapped by ``qwix.quantize_model`` (whose class
+    qwix marks with ``_unquantized_type``). qwix recognises a weight by finding the parameter
+    itself among a ``dot_general``'s operands, so there kernels must enter it unreshaped."""
+    while isinstance(module, nn.Module):
+        if hasattr(type(module), '_unquantized_type'):
+            return True
+        module = module.parent
+    return False
+
+
+def matmul_kernel(module: nn.Module, x: jax.Array, kernel: jax.Array,
+                  n_contract: int) -> jax.Array:
+    """``x [..., K]`` (the last ``n_contract`` dims of ``x``) times ``kernel [..., O]`` (its
+    leading dims flattened to K), as one 2-D ``[N, K] @ [K, O]`` matmul: ``[..., O]``.
+
+    XLA's CPU backend transposes one operand of a kernel-gradient matmul; with 2-D operands it
+    transposes the saved input, while with the 4-D ``[B, H, W, C] x [1, 1, I, O]`` form it
+    transposed the incoming gradient with the BatchNorm backward fused in, in cache-hostile
+    order (81 ms of a 900 ms GhostNet train step for one 112x112 layer). Inside a qwix model
+    the kernel enters ``dot_general`` unreshaped, as qwix needs (``ghostjax.quantization``).
+    """
+    lead = x.shape[:x.ndim - n_contract]
+    o = kernel.shape[-1]
+    if _in_qwix_model(module):
+        kdims = tuple(range(kernel.ndim - 1 - n_contract, kernel.ndim - 1))
+        y = lax.dot_general(x, kernel, ((tuple(range(len(lead), x.ndim)), kdims), ((), ())))
+        return y.reshape(*lead, o)
+    k = math.prod(x.shape[len(lead):])
+    return (x.reshape(-1, k) @ kernel.reshape(k, o)).reshape(*lead, o)
+
+
 class PointwiseConv(nn.Module):
-    """1x1 convolution computed as a matmul over channels: same ``kernel [1, 1, I, O]`` (and
-    ``bias``) as ``nn.Conv``, but XLA's CPU backend runs its backward pass several times faster
-    as a ``dot_general`` than as a convolution. The kernel enters the ``dot_general`` unsliced,
-    so qwix can quantize it in place (``ghostjax.quantization``)."""
+    """1x1 convolution computed as a matmul over channels (``matmul_kernel``): same ``kernel
+    [1, 1, I, O]`` (and ``bias``) as ``nn.Conv``, but XLA's CPU backend runs its backward pass
+    several times faster as a matmul than as a convolution."""
     features: int
     use_bias: bool = False
     dtype: Dtype = jnp.float32
@@ -197,8 +229,7 @@ class PointwiseConv(nn.Module):
         kernel = self.param('kernel', nn.initializers.lecun_normal(),
                             (1, 1, x.shape[-1], self.features), self.param_dtype)
         x, kernel = nn.dtypes.promote_dtype(x, kernel, dtype=self.dtype)
-        y = lax.dot_general(x, kernel, (((x.ndim - 1,), (2,)), ((), ())))  # [..., 1, 1, O]
-        y = y.reshape(*x.shape[:-1], self.features)
+        y = matmul_kernel(self, x, kernel, 1)
         if self.use_bias:
             y = y + self.param('bias', nn.initializers.zeros, (self.features,),
                                self.param_dtype).astype(self.dtype)
@@ -233,17 +264,8 @@ def _phase_taps(n: int, k: int, s: int, pad: tuple[int, int]):
     return out, -(-out // s), phases
 
 
-def conv_transpose_phases(x: jax.Array, kernel: jax.Array, strides: tuple[int, int],
-                          pads: Sequence[tuple[int, int]]) -> jax.Array:
-    """``lax.conv_transpose(x, kernel, strides, pads)`` without the inserted zeros.
-
-    A stride-s transposed conv is a stride-1 conv over the input dilated by s, so s*s - 1 of
-    every s*s products it computes are with zeros. Output phase ``(rh, rw)`` (pixels
-    ``(s*q + rh, s*q + rw)``) only ever meets kernel taps ``t0_r, t0_r + s, ...``; each phase is
-    therefore a small dense conv of the undilated input with that strided slice of the kernel,
-    and the phases interleave into the output (depth-to-space). Same MACs as counted for a
-    transposed conv, ~s*s fewer than the dilated form. x: [B, H, W, I]; kernel: [kh, kw, I, O].
-    """
+def _phases_forward(x: jax.Array, kernel: jax.Array, strides: tuple[int, int],
+                    pads: tuple[tuple[int, int], tuple[int, int]]) -> jax.Array:
     b, (h, w), o = x.shape[0], x.shape[1:3], kernel.shape[-1]
     (out_h, qh, ph), (out_w, qw, pw) = (_phase_taps(n, k, st, p) for n, k, st, p in
                                         zip((h, w), kernel.shape[:2], strides, pads))
@@ -264,6 +286,70 @@ def conv_transpose_phases(x: jax.Array, kernel: jax.Array, strides: tuple[int, i
     y = jnp.stack(rows, axis=2)  # [B, Qh, sh, Qw, sw, O]
     y = y.reshape(b, qh * strides[0], qw * strides[1], o)
     return y[:, :out_h, :out_w]
+
+
+def conv_transpose_kernel_grad(x: jax.Array, g: jax.Array, kernel_hw: tuple[int, int],
+                               strides: tuple[int, int],
+                               pads: Sequence[tuple[int, int]]) -> jax.Array:
+    """Kernel gradient ``[kh, kw, I, O]`` of ``lax.conv_transpose(x, kernel, strides, pads)``
+    for the output gradient ``g [B, H', W', O]``: input pixel ``n`` meets output pixel
+    ``lo + s*n - t`` through tap ``t``, so ``dW[t] = x^T @ g[lo + s*n - t]``, one
+    ``[B*H*W, I]^T @ [B*H*W, O]`` matmul per tap over a strided slice of ``g``. XLA's CPU
+    backend computes the same gradient of the phase convolutions 2-3x slower.
+    """
+    (kh, kw), (sh, sw) = kernel_hw, strides
+    b, h, w, i = x.shape
+    o = g.shape[3]
+    (lh, _), (lw, _) = pads
+    # Pad g so that every tap's slice (start lo - t, stride s, n = 0..H-1) lies inside it.
+    low = (max(0, kh - 1 - lh), max(0, kw - 1 - lw))
+    high = (max(0, lh + sh * (h - 1) + 1 - g.shape[1]), max(0, lw + sw * (w - 1) + 1 - g.shape[2]))
+    gp = jnp.pad(g, ((0, 0), (low[0], high[0]), (low[1], high[1]), (0, 0)))
+    x2 = x.reshape(b * h * w, i)
+    taps = []
+    for ti in range(kh):
+        for tj in range(kw):
+            start = (0, lh - ti + low[0], lw - tj + low[1], 0)
+            gs = lax.slice(gp, start, (b, start[1] + sh * (h - 1) + 1, start[2] + sw * (w - 1) + 1,
+                                       o), (1, sh, sw, 1))
+            taps.append(lax.dot_general(x2, gs.reshape(b * h * w, o), (((0,), (0,)), ((), ()))))
+    return jnp.stack(taps).reshape(kh, kw, i, o)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def _conv_transpose_phases(x, kernel, strides, pads):
+    return _phases_forward(x, kernel, strides, pads)
+
+
+def _conv_transpose_phases_fwd(x, kernel, strides, pads):
+    return _phases_forward(x, kernel, strides, pads), (x, kernel)
+
+
+def _conv_transpose_phases_bwd(strides, pads, residuals, g):
+    x, kernel = residuals
+    dx = jax.vjp(lambda x: _phases_forward(x, kernel, strides, pads), x)[1](g)[0]
+    dkernel = conv_transpose_kernel_grad(x, g, kernel.shape[:2], strides, pads)
+    return dx, dkernel.astype(kernel.dtype)
+
+
+_conv_transpose_phases.defvjp(_conv_transpose_phases_fwd, _conv_transpose_phases_bwd)
+
+
+def conv_transpose_phases(x: jax.Array, kernel: jax.Array, strides: tuple[int, int],
+                          pads: Sequence[tuple[int, int]]) -> jax.Array:
+    """``lax.conv_transpose(x, kernel, strides, pads)`` without the inserted zeros.
+
+    A stride-s transposed conv is a stride-1 conv over the input dilated by s, so s*s - 1 of
+    every s*s products it computes are with zeros. Output phase ``(rh, rw)`` (pixels
+    ``(s*q + rh, s*q + rw)``) only ever meets kernel taps ``t0_r, t0_r + s, ...``; each phase is
+    therefore a small dense conv of the undilated input with that strided slice of the kernel,
+    and the phases interleave into the output (depth-to-space). Same MACs as counted for a
+    transposed conv, ~s*s fewer than the dilated form. x: [B, H, W, I]; kernel: [kh, kw, I, O].
+
+    Hand-written VJP: the input gradient is autodiff of the phases, the kernel gradient
+    ``conv_transpose_kernel_grad``; it stays reverse-differentiable twice.
+    """
+    return _conv_transpose_phases(x, kernel, tuple(strides), tuple(tuple(p) for p in pads))
 
 
 class ConvTranspose(nn.Module):
@@ -355,7 +441,7 @@ class Conv(nn.Module):
             ho, wo = (_out_size(n, k, s, p) for n, p in zip(x.shape[1:3], pad))
             patches = jnp.stack([_tap(xp, i, j, (s, s), (ho, wo)) for i in range(k)
                                  for j in range(k)], axis=3).reshape(*x.shape[:1], ho, wo, k, k, c)
-            y = lax.dot_general(patches, kernel, (((3, 4, 5), (0, 1, 2)), ((), ())))
+            y = matmul_kernel(self, patches, kernel, 3)
         else:
             y = lax.conv_general_dilated(x, kernel, (s, s), pad, dimension_numbers=dn)
         if self.use_bias:

@@ -122,3 +122,42 @@ def test_conv_patches_equal_nn_conv(channels, kernel, stride):
         assert_trees_close(jax.grad(loss(m), (0, 1))(variables, x), want_grads)
     with pytest.raises(ValueError, match="Conv impl must be one of .* got 'im2col'"):
         Conv(4, impl='im2col').init(jax.random.key(0), x)
+
+
+def test_conv_transpose_phases_vjp_is_differentiable_again():
+    """The hand-written VJP of the phases (kernel gradient as per-tap matmuls) differentiates
+    again like the reference: gradient of a gradient-norm penalty, both arguments."""
+    from ghostjax.layers import conv_transpose_phases, transpose_padding
+    x = jax.random.normal(jax.random.key(0), (2, 5, 5, 3))
+    w = jax.random.normal(jax.random.key(1), (4, 4, 3, 6)) * 0.3
+    pads = [transpose_padding(4, 2, 'SAME')] * 2
+    fns = {'phases': lambda x, w: conv_transpose_phases(x, w, (2, 2), pads),
+           'dilated': lambda x, w: jax.lax.conv_transpose(
+               x, w, (2, 2), pads, dimension_numbers=('NHWC', 'HWIO', 'NHWC'))}
+
+    def penalty(f):
+        def inner(x, w):
+            gx, gw = jax.grad(lambda x, w: jnp.sum(jnp.tanh(f(x, w))), (0, 1))(x, w)
+            return jnp.sum(gx ** 2) + jnp.sum(gw ** 2)
+        return jax.grad(inner, (0, 1))
+
+    assert_trees_close(penalty(fns['phases'])(x, w), penalty(fns['dilated'])(x, w))
+
+
+def test_pointwise_conv_equals_nn_conv_in_both_matmul_forms(monkeypatch):
+    """PointwiseConv is ``nn.Conv(features, (1, 1))`` (values, gradients, parameters) as the
+    2-D matmul it runs as, and as the unreshaped-kernel ``dot_general`` it runs as inside a
+    qwix model."""
+    from ghostjax import layers
+    x = jax.random.normal(jax.random.key(0), (2, 5, 6, 7))
+    ref = nn.Conv(8, (1, 1), use_bias=True)
+    init = ref.init(jax.random.key(1), x)
+    variables = jax.tree.map(lambda a: a + 0.1, init)
+    loss = lambda m: lambda v, x: jnp.sum(jnp.sin(m.apply(v, x)))
+    want, want_grads = ref.apply(variables, x), jax.grad(loss(ref), (0, 1))(variables, x)
+    m = layers.PointwiseConv(8, use_bias=True)
+    for in_qwix in (False, True):
+        monkeypatch.setattr(layers, '_in_qwix_model', lambda module: in_qwix)
+        chex.assert_trees_all_equal(m.init(jax.random.key(1), x), init)
+        np.testing.assert_allclose(m.apply(variables, x), want, atol=1e-5)
+        assert_trees_close(jax.grad(loss(m), (0, 1))(variables, x), want_grads)
