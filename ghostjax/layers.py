@@ -295,7 +295,8 @@ def conv_transpose_kernel_grad(x: jax.Array, g: jax.Array, kernel_hw: tuple[int,
     for the output gradient ``g [B, H', W', O]``: input pixel ``n`` meets output pixel
     ``lo + s*n - t`` through tap ``t``, so ``dW[t] = x^T @ g[lo + s*n - t]``, one
     ``[B*H*W, I]^T @ [B*H*W, O]`` matmul per tap over a strided slice of ``g``. XLA's CPU
-    backend computes the same gradient of the phase convolutions 2-3x slower.
+    backend computes the same gradient of the phase convolutions 1.4-3x slower
+    (``python -m benchmarks.matmul_grads``).
     """
     (kh, kw), (sh, sw) = kernel_hw, strides
     b, h, w, i = x.shape
