@@ -1,8 +1,8 @@
 """The two kernel-gradient fast paths of ``ghostjax.layers`` against the forms they replace, on
 this model zoo's shapes. JSON lines, medians; the two forms alternate within one process.
 
-* ``pointwise``: a 1x1 conv -> BatchNorm (train) -> ReLU, gradient w.r.t. input and kernel, as
-  the 2-D matmul ``matmul_kernel`` runs (``[N, I] @ [I, O]``) and as the 4-D
+* ``pointwise``: a 1x1 conv -> BatchNorm (train) -> ReLU, gradient w.r.t. input and kernel, in
+  both forms of ``matmul_kernel``: the 2-D matmul ``[N, I] @ [I, O]`` and the 4-D
   ``dot_general(x [B, H, W, I], kernel [1, 1, I, O])`` kept for qwix models. GhostNet 1.0x
   shapes at batch 32, 224x224.
 * ``conv_transpose``: the kernel gradient of a stride-2 transposed conv, as
@@ -19,15 +19,17 @@ import jax.numpy as jnp
 from jax import lax
 
 from benchmarks.depthwise import median_ms
-from ghostjax.layers import _phases_forward, conv_transpose_kernel_grad, transpose_padding
+from ghostjax.layers import (_phases_forward, conv_transpose_kernel_grad, matmul_kernel,
+                             transpose_padding)
 
 # (batch, size, in features, out features) of GhostNet 1.0x 1x1 convs at 224x224
 POINTWISE = ((32, 112, 16, 24), (32, 56, 24, 36), (32, 28, 40, 120), (32, 14, 112, 336))
-# name, batch, input size, in features, out features, kernel, padding (PyTorch p or 'SAME')
+# name, batch, input size, in features, out features, kernel, padding as ConvTranspose takes it
+# (PyTorch's ConvTranspose2d(4, 2, p=1) pads the dilated input by k - 1 - p = 2)
 CONV_TRANSPOSE = (
-    ('dcgan64 G 4x4 s2 4->8 512->256', 64, 4, 512, 256, 4, 1),
-    ('dcgan64 G 4x4 s2 8->16 256->128', 64, 8, 256, 128, 4, 1),
-    ('dcgan64 G 4x4 s2 16->32 128->64', 64, 16, 128, 64, 4, 1),
+    ('dcgan64 G 4x4 s2 4->8 512->256', 64, 4, 512, 256, 4, (2, 2)),
+    ('dcgan64 G 4x4 s2 8->16 256->128', 64, 8, 256, 128, 4, (2, 2)),
+    ('dcgan64 G 4x4 s2 16->32 128->64', 64, 16, 128, 64, 4, (2, 2)),
     ('dcgan28 G 5x5 s2 7->14 128->64', 256, 7, 128, 64, 5, 'SAME'),
 )
 
@@ -50,24 +52,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--iters', type=int, default=7)
     args = ap.parse_args()
-    forms = {
-        'matmul_2d': lambda x, k: (x.reshape(-1, x.shape[-1]) @ k.reshape(k.shape[2:])
-                                   ).reshape(*x.shape[:3], k.shape[-1]),
-        'dot_general_4d': lambda x, k: lax.dot_general(
-            x, k, (((3,), (2,)), ((), ()))).reshape(*x.shape[:3], k.shape[-1]),
-    }
+    forms = {'matmul_2d': False, 'dot_general_4d': True}  # name: unreshaped_kernel
     for b, size, i, o in POINTWISE:
         x = jax.random.normal(jax.random.key(0), (b, size, size, i))
         k = jax.random.normal(jax.random.key(1), (1, 1, i, o))
-        grads = {n: jax.jit(jax.grad(lambda x, k, f=f: _bn_relu_loss(f(x, k)), (0, 1)))
-                 for n, f in forms.items()}
+        grads = {n: jax.jit(jax.grad(lambda x, k, u=u: _bn_relu_loss(matmul_kernel(x, k, 1, u)),
+                                     (0, 1)))
+                 for n, u in forms.items()}
         ms = _alternate({n: (lambda g=g: g(x, k)) for n, g in grads.items()}, args.iters)
         print(json.dumps({'bench': 'matmul_grads', 'op': f'1x1 conv+BN+ReLU grad {b}x{size}x'
                           f'{size} {i}->{o}', **{f'{n}_ms': round(v, 1) for n, v in ms.items()},
                           'ratio': round(ms['matmul_2d'] / ms['dot_general_4d'], 2)}), flush=True)
     for name, b, size, i, o, kk, p in CONV_TRANSPOSE:
-        q = kk - 1 - p if isinstance(p, int) else None
-        pads = ((q, q),) * 2 if q is not None else (transpose_padding(kk, 2, p),) * 2
+        pads = (transpose_padding(kk, 2, p),) * 2
         x = jax.random.normal(jax.random.key(0), (b, size, size, i))
         w = jax.random.normal(jax.random.key(1), (kk, kk, i, o)) * 0.05
         g = jax.random.normal(jax.random.key(2), _phases_forward(x, w, (2, 2), pads).shape)

@@ -194,20 +194,21 @@ def _in_qwix_model(module: nn.Module) -> bool:
     return False
 
 
-def matmul_kernel(module: nn.Module, x: jax.Array, kernel: jax.Array,
-                  n_contract: int) -> jax.Array:
+def matmul_kernel(x: jax.Array, kernel: jax.Array, n_contract: int,
+                  unreshaped_kernel: bool = False) -> jax.Array:
     """``x [..., K]`` (the last ``n_contract`` dims of ``x``) times ``kernel [..., O]`` (its
     leading dims flattened to K), as one 2-D ``[N, K] @ [K, O]`` matmul: ``[..., O]``.
 
     XLA's CPU backend transposes one operand of a kernel-gradient matmul; with 2-D operands it
     transposes the saved input, while with the 4-D ``[B, H, W, C] x [1, 1, I, O]`` form it
     transposed the incoming gradient with the BatchNorm backward fused in, in cache-hostile
-    order (81 ms of a 900 ms GhostNet train step for one 112x112 layer). Inside a qwix model
-    the kernel enters ``dot_general`` unreshaped, as qwix needs (``ghostjax.quantization``).
+    order (81 ms of a 900 ms GhostNet train step for one 112x112 layer). With
+    ``unreshaped_kernel`` (inside a qwix model, see ``_in_qwix_model``) the kernel enters one
+    ``dot_general`` as it is, as qwix needs (``ghostjax.quantization``).
     """
     lead = x.shape[:x.ndim - n_contract]
     o = kernel.shape[-1]
-    if _in_qwix_model(module):
+    if unreshaped_kernel:
         kdims = tuple(range(kernel.ndim - 1 - n_contract, kernel.ndim - 1))
         y = lax.dot_general(x, kernel, ((tuple(range(len(lead), x.ndim)), kdims), ((), ())))
         return y.reshape(*lead, o)
@@ -229,7 +230,7 @@ class PointwiseConv(nn.Module):
         kernel = self.param('kernel', nn.initializers.lecun_normal(),
                             (1, 1, x.shape[-1], self.features), self.param_dtype)
         x, kernel = nn.dtypes.promote_dtype(x, kernel, dtype=self.dtype)
-        y = matmul_kernel(self, x, kernel, 1)
+        y = matmul_kernel(x, kernel, 1, _in_qwix_model(self))
         if self.use_bias:
             y = y + self.param('bias', nn.initializers.zeros, (self.features,),
                                self.param_dtype).astype(self.dtype)
@@ -442,7 +443,7 @@ class Conv(nn.Module):
             ho, wo = (_out_size(n, k, s, p) for n, p in zip(x.shape[1:3], pad))
             patches = jnp.stack([_tap(xp, i, j, (s, s), (ho, wo)) for i in range(k)
                                  for j in range(k)], axis=3).reshape(*x.shape[:1], ho, wo, k, k, c)
-            y = matmul_kernel(self, patches, kernel, 3)
+            y = matmul_kernel(patches, kernel, 3, _in_qwix_model(self))
         else:
             y = lax.conv_general_dilated(x, kernel, (s, s), pad, dimension_numbers=dn)
         if self.use_bias:
