@@ -124,24 +124,33 @@ def test_conv_patches_equal_nn_conv(channels, kernel, stride):
         Conv(4, impl='im2col').init(jax.random.key(0), x)
 
 
-def test_conv_transpose_phases_vjp_is_differentiable_again():
-    """The hand-written VJP of the phases (kernel gradient as per-tap matmuls) differentiates
-    again like the reference: gradient of a gradient-norm penalty, both arguments."""
-    from ghostjax.layers import conv_transpose_phases, transpose_padding
-    x = jax.random.normal(jax.random.key(0), (2, 5, 5, 3))
-    w = jax.random.normal(jax.random.key(1), (4, 4, 3, 6)) * 0.3
-    pads = [transpose_padding(4, 2, 'SAME')] * 2
-    fns = {'phases': lambda x, w: conv_transpose_phases(x, w, (2, 2), pads),
-           'dilated': lambda x, w: jax.lax.conv_transpose(
-               x, w, (2, 2), pads, dimension_numbers=('NHWC', 'HWIO', 'NHWC'))}
+def _penalty_grad(f):
+    """Gradient, w.r.t. both arguments, of a gradient-norm penalty of ``f`` (as in R1)."""
+    def inner(x, w):
+        gx, gw = jax.grad(lambda x, w: jnp.sum(jnp.tanh(f(x, w))), (0, 1))(x, w)
+        return jnp.sum(gx ** 2) + jnp.sum(gw ** 2)
+    return jax.grad(inner, (0, 1))
 
-    def penalty(f):
-        def inner(x, w):
-            gx, gw = jax.grad(lambda x, w: jnp.sum(jnp.tanh(f(x, w))), (0, 1))(x, w)
-            return jnp.sum(gx ** 2) + jnp.sum(gw ** 2)
-        return jax.grad(inner, (0, 1))
 
-    assert_trees_close(penalty(fns['phases'])(x, w), penalty(fns['dilated'])(x, w))
+@pytest.mark.parametrize('op', ['depthwise_shifted', 'conv_transpose_phases'])
+def test_hand_written_vjps_differentiate_again_like_the_reference(op):
+    """The hand-written VJPs (depthwise: variadic-reduce kernel gradient; transposed conv:
+    per-tap matmuls) differentiate twice like the XLA ops they replace."""
+    from ghostjax.layers import (conv_transpose_phases, depthwise_conv_grouped,
+                                 depthwise_conv_shifted, transpose_padding)
+    x = jax.random.normal(jax.random.key(0), (2, 7, 7, 3))
+    if op == 'depthwise_shifted':
+        w = jax.random.normal(jax.random.key(1), (3, 3, 1, 3)) * 0.3
+        pads = ((1, 1), (1, 1))
+        fast = lambda x, w: depthwise_conv_shifted(x, w, (2, 2), pads)
+        reference = lambda x, w: depthwise_conv_grouped(x, w, (2, 2), pads)
+    else:
+        w = jax.random.normal(jax.random.key(1), (4, 4, 3, 6)) * 0.3
+        pads = [transpose_padding(4, 2, 'SAME')] * 2
+        fast = lambda x, w: conv_transpose_phases(x, w, (2, 2), pads)
+        reference = lambda x, w: jax.lax.conv_transpose(
+            x, w, (2, 2), pads, dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+    assert_trees_close(_penalty_grad(fast)(x, w), _penalty_grad(reference)(x, w))
 
 
 def test_pointwise_conv_equals_nn_conv_in_both_matmul_forms(monkeypatch):
