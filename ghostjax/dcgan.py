@@ -23,7 +23,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ghostjax.layers import ConvTranspose
+from ghostjax.layers import BatchNorm, ConvTranspose, batch_norm
 
 Dtype = Any
 
@@ -96,12 +96,6 @@ def sn(layer: nn.Module, enabled: bool) -> nn.Module:
     return nn.SpectralNorm(layer) if enabled else _Plain(layer)
 
 
-def _bn(train: bool, name: str, dtype: Dtype = jnp.float32, axis_name: str | None = None,
-        momentum: float = 0.9, epsilon: float = 1e-5) -> nn.BatchNorm:
-    return nn.BatchNorm(use_running_average=not train, momentum=momentum, epsilon=epsilon,
-                        dtype=dtype, axis_name=axis_name if train else None, name=name)
-
-
 class DCGANGenerator(nn.Module):
     """PyTorch-example DCGAN generator: ConvT(z -> 8*ngf... k4 s1 p0) to 4x4, then ConvT k4 s2 p1
     with BN + ReLU doubling the size down to ``ngf`` channels, ConvT to ``channels`` + tanh."""
@@ -126,7 +120,7 @@ class DCGANGenerator(nn.Module):
             h = conv_transpose(self.ngf * 2 ** (n_up - 1 - i), 4, 1 if i == 0 else 2,
                                0 if i == 0 else 1, f'convt{i}', dtype=self.dtype,
                                impl=self.conv_impl)(h)
-            h = nn.relu(_bn(train, f'bn{i}', self.dtype, self.bn_axis_name)(h))
+            h = nn.relu(batch_norm(train, self.dtype, f'bn{i}', self.bn_axis_name)(h))
         h = conv_transpose(self.channels, 4, 2, 1, f'convt{n_up}', dtype=self.dtype,
                            impl=self.conv_impl)(h)
         return jnp.tanh(h.astype(jnp.float32))
@@ -153,7 +147,7 @@ class DCGANDiscriminator(nn.Module):
                            dtype=self.dtype, name=f'conv{i}'),
                    self.spectral_norm)(h, update_stats=train)
             if i > 0 and not self.spectral_norm:
-                h = _bn(train, f'bn{i}', self.dtype, self.bn_axis_name)(h)
+                h = batch_norm(train, self.dtype, f'bn{i}', self.bn_axis_name)(h)
             h = leaky_relu(h)
         if self.num_classes:
             return DiscriminatorHead(self.num_classes, self.spectral_norm, name='head')(
@@ -190,8 +184,8 @@ class DCGAN28Generator(nn.Module):
         return jnp.tanh(h.astype(jnp.float32))
 
 
-def _keras_bn(train: bool, name: str, dtype: Dtype, axis_name: str | None) -> nn.BatchNorm:
-    return _bn(train, name, dtype, axis_name, momentum=0.99, epsilon=1e-3)
+def _keras_bn(train: bool, name: str, dtype: Dtype, axis_name: str | None) -> BatchNorm:
+    return batch_norm(train, dtype, name, axis_name, momentum=0.99, epsilon=1e-3)
 
 
 class DCGAN28Discriminator(nn.Module):

@@ -18,9 +18,9 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ghostjax.dcgan import DiscriminatorHead, _bn, check_images, check_latent, condition
+from ghostjax.dcgan import DiscriminatorHead, check_images, check_latent, condition
 from ghostjax.ghost import GhostBottleneck, GhostModule
-from ghostjax.layers import DepthwiseConv, conv
+from ghostjax.layers import DepthwiseConv, batch_norm, conv
 
 Dtype = Any
 START_SIZE = {28: 7, 32: 4, 64: 4}
@@ -47,7 +47,7 @@ class GhostUpBlock(nn.Module):
                   bn_axis_name=self.bn_axis_name)
         h = GhostModule(self.features, name='ghost1', **kw)(x, train)
         h = DepthwiseConv(3, impl=self.depthwise_impl, dtype=self.dtype, name='conv_dw')(h)
-        h = _bn(train, 'bn_dw', self.dtype, self.bn_axis_name)(h)
+        h = batch_norm(train, self.dtype, 'bn_dw', self.bn_axis_name)(h)
         return GhostModule(self.features, name='ghost2', **kw)(h, train)
 
 
@@ -78,7 +78,7 @@ class GhostGenerator(nn.Module):
         h = condition(z, labels, self.num_classes, self.z_dim).astype(self.dtype)
         h = nn.Dense(s0 * s0 * widths[0], use_bias=False, dtype=self.dtype, name='project')(h)
         h = h.reshape(-1, s0, s0, widths[0])
-        h = nn.relu(_bn(train, 'project_bn', self.dtype, self.bn_axis_name)(h))
+        h = nn.relu(batch_norm(train, self.dtype, 'project_bn', self.bn_axis_name)(h))
         first = 0 if self.resolution == 28 else 1
         for i, w in enumerate(widths[first:], start=first):
             h = GhostUpBlock(w, upsample=i > 0, depthwise_impl=self.depthwise_impl,

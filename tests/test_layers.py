@@ -170,3 +170,91 @@ def test_pointwise_conv_equals_nn_conv_in_both_matmul_forms(monkeypatch):
         chex.assert_trees_all_equal(m.init(jax.random.key(1), x), init)
         np.testing.assert_allclose(m.apply(variables, x), want, atol=1e-5)
         assert_trees_close(jax.grad(loss(m), (0, 1))(variables, x), want_grads)
+
+
+def _bn_pair(train, **kw):
+    return (gj.layers.BatchNorm(use_running_average=not train, **kw),
+            nn.BatchNorm(use_running_average=not train, **kw))
+
+
+@pytest.mark.parametrize('shape', [(8, 5, 5, 6), (16, 12)])
+def test_batch_norm_equals_flax_in_values_gradients_and_statistics(shape):
+    """layers.BatchNorm (hand-written training gradient) is flax's BatchNorm: same variables,
+    outputs, running-statistics updates, and gradients for x, scale and bias; also in eval."""
+    kx, kc, ks, kb = jax.random.split(jax.random.key(0), 4)
+    x = 3.0 + 2.0 * jax.random.normal(kx, shape)
+    ours, ref = _bn_pair(True, momentum=0.8, epsilon=1e-3)
+    variables = ref.init(jax.random.key(1), x)
+    assert jax.tree.structure(ours.init(jax.random.key(1), x)) == jax.tree.structure(variables)
+    c = shape[-1]
+    variables = {'params': {'scale': 1 + 0.3 * jax.random.normal(ks, (c,)),
+                            'bias': 0.5 * jax.random.normal(kb, (c,))},
+                 'batch_stats': variables['batch_stats']}
+    cot = jax.random.normal(kc, shape)
+
+    def loss(module, params, x):
+        y, updates = module.apply({**variables, 'params': params}, x, mutable=['batch_stats'])
+        return jnp.sum(jnp.tanh(y) * cot), (y, updates)
+
+    results = {}
+    for name, module in (('ours', ours), ('ref', ref)):
+        grads, (y, updates) = jax.grad(lambda p, x: loss(module, p, x), (0, 1), has_aux=True)(
+            variables['params'], x)
+        chex.assert_shape(y, shape)
+        results[name] = (y, updates, grads)
+    assert_trees_close(results['ours'], results['ref'])
+
+    def through_statistics(module, x):  # gradients that reach x via the updated statistics
+        _, updates = module.apply(variables, x, mutable=['batch_stats'])
+        return jnp.sum(updates['batch_stats']['mean'] * cot.reshape(-1, c)[0]
+                       + updates['batch_stats']['var'] ** 2)
+    assert_trees_close(jax.grad(lambda x: through_statistics(ours, x))(x),
+                       jax.grad(lambda x: through_statistics(ref, x))(x))
+
+    stats = {'mean': jnp.linspace(-1, 1, c), 'var': jnp.linspace(0.5, 2, c)}
+    eval_vars = {'params': variables['params'], 'batch_stats': stats}
+    ours_eval, ref_eval = _bn_pair(False)
+    assert_trees_close(ours_eval.apply(eval_vars, x), ref_eval.apply(eval_vars, x))
+
+
+def test_batch_norm_under_pmap_normalises_and_differentiates_like_one_device():
+    """With axis_name, statistics and the input gradient span all devices' batches: a pmapped
+    BatchNorm on 4 shards equals one BatchNorm over the whole batch, and so does flax's."""
+    x = jax.random.normal(jax.random.key(0), (16, 3, 3, 5)) * 2 + 1
+    cot = jax.random.normal(jax.random.key(1), x.shape)
+    variables = gj.layers.BatchNorm().init(jax.random.key(2), x)
+
+    def step(module, x, cot):
+        def loss(params, x):
+            y, upd = module.apply({**variables, 'params': params}, x, mutable=['batch_stats'])
+            return jnp.sum(y * cot), upd
+        (gp, gx), upd = jax.grad(loss, (0, 1), has_aux=True)(variables['params'], x)
+        return gx, upd, gp
+
+    whole = step(gj.layers.BatchNorm(), x, cot)
+    shard = lambda a: a.reshape(4, 4, *a.shape[1:])
+    per_device = {}
+    for name, module in (('ours', gj.layers.BatchNorm(axis_name='batch')),
+                         ('flax', nn.BatchNorm(use_running_average=False, momentum=0.9,
+                                            axis_name='batch'))):
+        gx, upd, gp = jax.pmap(lambda x, c: step(module, x, c), axis_name='batch')(shard(x),
+                                                                                 shard(cot))
+        per_device[name] = (gx, upd, gp)
+        assert_trees_close(gx.reshape(x.shape), whole[0])
+        assert_trees_close(jax.tree.map(lambda a: a[0], upd), whole[1])
+        # Parameter gradients are each device's share; the trainer averages them.
+        assert_trees_close(jax.tree.map(lambda a: a.sum(0), gp), whole[2])
+    assert_trees_close(per_device['ours'], per_device['flax'])
+
+
+def test_batch_norm_gradient_differentiates_again_like_flax():
+    x = jax.random.normal(jax.random.key(0), (6, 4, 4, 3))
+    results = []
+    for module in _bn_pair(True):
+        variables = module.init(jax.random.key(1), x)
+
+        def f(x, scale, module=module, variables=variables):
+            params = {'scale': scale, 'bias': variables['params']['bias']}
+            return module.apply({**variables, 'params': params}, x, mutable=['batch_stats'])[0]
+        results.append(_penalty_grad(f)(x, 1.0 + 0.1 * jnp.arange(3.0)))
+    assert_trees_close(*results)
