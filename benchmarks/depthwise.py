@@ -1,7 +1,9 @@
 """Depthwise convolution: grouped vs shifted (``ghostjax.layers``), forward and forward+backward,
-and the GhostNet 1.0x small-stem training step on 28x28 with each. JSON lines, medians.
+the GhostNet 1.0x small-stem training step on 28x28 with each, and the shifted form's kernel
+gradient over every depthwise layer of the GhostNet 1.0x train step (224x224, batch 32) against
+the forms it replaced. JSON lines, medians.
 
-  python -m benchmarks.depthwise [--iters 10]
+  python -m benchmarks.depthwise [--iters 10] [--only kernel_grad]
 """
 import argparse
 import functools
@@ -9,11 +11,14 @@ import json
 import statistics
 import time
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
+from jax import lax
 
 import ghostjax as gj
+from ghostjax import layers
 from ghostjax.layers import depthwise_conv_grouped, depthwise_conv_shifted
 from ghostjax.training.classifier import create_train_state, train_step
 
@@ -28,10 +33,76 @@ def median_ms(fn, iters):
     return round(statistics.median(times), 2)
 
 
+def ghostnet_depthwise_layers(batch: int = 32, size: int = 224):
+    """(input shape, kernel (kh, kw), strides) of every DepthwiseConv call in GhostNet 1.0x."""
+    calls = []
+
+    def record(next_fun, args, kwargs, context):
+        if isinstance(context.module, layers.DepthwiseConv) and context.method_name == '__call__':
+            m = context.module
+            calls.append((args[0].shape, layers._pair(m.kernel_size), layers._pair(m.strides)))
+        return next_fun(*args, **kwargs)
+
+    with nn.intercept_methods(record):
+        jax.eval_shape(lambda x: gj.GhostNet().init(jax.random.key(0), x, train=True),
+                       jax.ShapeDtypeStruct((batch, size, size, 3), jnp.float32))
+    return calls
+
+
+def _per_tap_sums(x_pad, g, kernel_hw, strides):
+    """The replaced form: k*k separate sums per batch chunk (XLA CPU copies out every tap)."""
+    (kh, kw), (b, hp, wp, c), (ho, wo) = kernel_hw, x_pad.shape, g.shape[1:3]
+    n = layers._batch_chunk(b, (hp * wp + ho * wo) * c, 1 << 18)
+
+    def body(acc, chunk):
+        xc, gc = chunk
+        return acc + jnp.stack([jnp.sum(layers._tap(xc, i, j, strides, (ho, wo)) * gc,
+                                        axis=(0, 1, 2)) for i in range(kh) for j in range(kw)]), None
+
+    chunks = (x_pad.reshape(b // n, n, hp, wp, c), g.reshape(b // n, n, ho, wo, c))
+    return lax.scan(body, jnp.zeros((kh * kw, c), jnp.float32), chunks)[0]
+
+
+def kernel_grad_forms(iters: int):
+    """``layers._kernel_grad`` (one variadic reduction per chunk) against the k*k separate sums
+    it replaced and against itself without batch chunks, per GhostNet depthwise layer."""
+    forms = {'variadic_chunked': layers._kernel_grad, 'per_tap_chunked': _per_tap_sums,
+             'variadic_whole_batch': layers._sum_taps}
+    totals = dict.fromkeys(forms, 0.0)
+    for shape, (kh, kw), strides in ghostnet_depthwise_layers():
+        b, h, w, c = shape
+        ho, wo = (h + 2 * (kh // 2) - kh) // strides[0] + 1, (w + 2 * (kw // 2) - kw) // strides[1] + 1
+        x_pad = jax.random.normal(jax.random.key(0), (b, h + 2 * (kh // 2), w + 2 * (kw // 2), c))
+        g = jax.random.normal(jax.random.key(1), (b, ho, wo, c))
+        row = {'bench': 'depthwise_kernel_grad', 'input': list(shape), 'kernel': kh,
+               'stride': strides[0]}
+        fns = {name: jax.jit(lambda x, g, f=f: f(x, g, (kh, kw), strides))
+               for name, f in forms.items()}
+        times = {name: [] for name in fns}
+        for name, fn in fns.items():
+            jax.block_until_ready(fn(x_pad, g))
+        for _ in range(iters):  # the forms alternate, so drifts in machine speed hit all alike
+            for name, fn in fns.items():
+                t0 = time.perf_counter()
+                jax.block_until_ready(fn(x_pad, g))
+                times[name].append((time.perf_counter() - t0) * 1e3)
+        for name, ts in times.items():
+            row[f'{name}_ms'] = round(statistics.median(ts), 2)
+            totals[name] += statistics.median(ts)
+        print(json.dumps(row), flush=True)
+    print(json.dumps({'bench': 'depthwise_kernel_grad_total', 'layers': 'GhostNet 1.0x, 224x224, '
+                      'batch 32', **{f'{k}_ms': round(v, 1) for k, v in totals.items()}}),
+          flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--iters', type=int, default=10)
+    ap.add_argument('--only', choices=['kernel_grad'], default=None)
     args = ap.parse_args()
+    kernel_grad_forms(args.iters)
+    if args.only:
+        return
     impls = {'grouped': depthwise_conv_grouped, 'shifted': depthwise_conv_shifted}
     for shape, k, s in (((64, 28, 28, 32), 3, 1), ((128, 28, 28, 48), 3, 1),
                         ((128, 14, 14, 72), 5, 2), ((128, 7, 7, 240), 3, 1)):

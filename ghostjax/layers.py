@@ -95,8 +95,8 @@ def _sum_taps(x_pad: jax.Array, g: jax.Array, kernel_hw: tuple[int, int],
               strides: tuple[int, int]) -> jax.Array:
     """``[kh * kw, C]``: per tap, sum over batch and space of (tap of x_pad) * g, as one
     variadic reduction, so XLA reads each input once for all taps (with k*k separate sums, XLA
-    CPU copied out every strided tap slice and reduced it apart: 1.8x slower over GhostNet's
-    depthwise layers)."""
+    CPU copied out every strided tap slice and reduced it apart: 2.2x slower over GhostNet's
+    depthwise layers, ``python -m benchmarks.depthwise --only kernel_grad``)."""
     kh, kw = kernel_hw
     ho, wo = g.shape[1:3]
     products = [_tap(x_pad, i, j, strides, (ho, wo)).astype(jnp.float32) * g
@@ -110,7 +110,8 @@ def _sum_taps(x_pad: jax.Array, g: jax.Array, kernel_hw: tuple[int, int],
 def _kernel_grad(x_pad: jax.Array, g: jax.Array, kernel_hw: tuple[int, int],
                  strides: tuple[int, int]) -> jax.Array:
     """``[kh * kw, C]``: ``_sum_taps`` accumulated over cache-sized batch chunks, so the k*k
-    shifted reads of one chunk hit cache (2.6x faster over GhostNet's depthwise layers)."""
+    shifted reads of one chunk hit cache (1.8x faster over GhostNet's depthwise layers than one
+    reduction over the whole batch)."""
     b, hp, wp, c = x_pad.shape
     ho, wo = g.shape[1:3]
     n = _batch_chunk(b, (hp * wp + ho * wo) * c)
