@@ -504,7 +504,7 @@ def _batch_norm_train_bwd(epsilon, axis_name, residuals, cotangents):
     dbias, dscale = jnp.sum(gy, axes), jnp.sum(gy * xhat, axes)
     n, total_bias, total_scale = x.size // x.shape[-1], dbias, dscale
     if axis_name is not None:  # the statistics, and so dx, span every device's batch
-        total_bias, total_scale = lax.psum((dbias, dscale), axis_name)
+        total_bias, total_scale, gmean, gvar = lax.psum((dbias, dscale, gmean, gvar), axis_name)
         n = n * lax.psum(1, axis_name)
     dx = ((scale * inv) * (gy - total_bias / n - xhat * (total_scale / n))
           + gmean / n + gvar * (2.0 / n) * (xf - mean))

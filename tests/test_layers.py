@@ -231,6 +231,10 @@ def test_batch_norm_under_pmap_normalises_and_differentiates_like_one_device():
         (gp, gx), upd = jax.grad(loss, (0, 1), has_aux=True)(variables['params'], x)
         return gx, upd, gp
 
+    def through_statistics(module, x):  # gradients that reach x via the updated statistics
+        upd = module.apply(variables, x, mutable=['batch_stats'])[1]['batch_stats']
+        return jnp.sum(upd['mean'] * jnp.arange(5.0) + upd['var'] ** 2)
+
     whole = step(gj.layers.BatchNorm(), x, cot)
     shard = lambda a: a.reshape(4, 4, *a.shape[1:])
     per_device = {}
@@ -244,6 +248,8 @@ def test_batch_norm_under_pmap_normalises_and_differentiates_like_one_device():
         assert_trees_close(jax.tree.map(lambda a: a[0], upd), whole[1])
         # Parameter gradients are each device's share; the trainer averages them.
         assert_trees_close(jax.tree.map(lambda a: a.sum(0), gp), whole[2])
+        per_device[name] += (jax.pmap(jax.grad(lambda x: through_statistics(module, x)),
+                                      axis_name='batch')(shard(x)),)
     assert_trees_close(per_device['ours'], per_device['flax'])
 
 
