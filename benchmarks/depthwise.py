@@ -56,8 +56,9 @@ def _per_tap_sums(x_pad, g, kernel_hw, strides):
 
     def body(acc, chunk):
         xc, gc = chunk
-        return acc + jnp.stack([jnp.sum(layers._tap(xc, i, j, strides, (ho, wo)) * gc,
-                                        axis=(0, 1, 2)) for i in range(kh) for j in range(kw)]), None
+        taps = [jnp.sum(layers._tap(xc, i, j, strides, (ho, wo)) * gc, axis=(0, 1, 2))
+                for i in range(kh) for j in range(kw)]
+        return acc + jnp.stack(taps), None
 
     chunks = (x_pad.reshape(b // n, n, hp, wp, c), g.reshape(b // n, n, ho, wo, c))
     return lax.scan(body, jnp.zeros((kh * kw, c), jnp.float32), chunks)[0]
@@ -71,8 +72,10 @@ def kernel_grad_forms(iters: int):
     totals = dict.fromkeys(forms, 0.0)
     for shape, (kh, kw), strides in ghostnet_depthwise_layers():
         b, h, w, c = shape
-        ho, wo = (h + 2 * (kh // 2) - kh) // strides[0] + 1, (w + 2 * (kw // 2) - kw) // strides[1] + 1
-        x_pad = jax.random.normal(jax.random.key(0), (b, h + 2 * (kh // 2), w + 2 * (kw // 2), c))
+        pads = ((kh // 2, kh // 2), (kw // 2, kw // 2))  # DepthwiseConv's padding
+        ho, wo = (layers._out_size(n, k, st, p)
+                  for n, k, st, p in zip((h, w), (kh, kw), strides, pads))
+        x_pad = jax.random.normal(jax.random.key(0), (b, h + sum(pads[0]), w + sum(pads[1]), c))
         g = jax.random.normal(jax.random.key(1), (b, ho, wo, c))
         row = {'bench': 'depthwise_kernel_grad', 'input': list(shape), 'kernel': kh,
                'stride': strides[0]}
