@@ -3,10 +3,13 @@
 MACs are counted from the traced jaxpr, so nothing is compiled or run: every convolution and
 ``dot_general`` (dense layers, einsums) contributes ``output elements x reduction size``
 (transposed convolutions: ``input elements x kernel taps x output channels``, leaving out the
-zeros that stride dilation and full padding insert, as fvcore counts them);
-elementwise work (BN, activations, pooling) is not counted. That is the convention of the
+zeros that stride dilation and full padding insert, as fvcore counts them; the kernel gradient
+of a transposed conv, whose "kernel" is the output gradient: only products of real elements);
+so gradients count too, and ``count_macs(train_step, ...)`` gives the work of a step. Elementwise
+work (BN, activations, pooling) is not counted. That is the convention of the
 GhostNet paper's "FLOPs" (BN folded at inference). The shifted depthwise implementation
-(``ghostjax.layers.depthwise_conv_shifted``) is counted as the convolution it computes.
+(``ghostjax.layers.depthwise_conv_shifted``) is counted as the convolution it computes; its
+hand-written backward (elementwise code) is not.
 """
 from __future__ import annotations
 
@@ -25,6 +28,16 @@ def count_params(tree: Any) -> int:
     return sum(math.prod(x.shape) for x in jax.tree_util.tree_leaves(tree))
 
 
+def _real_pairs(out: int, k: int, size: int, stride: int, rhs_dilation: int,
+                lhs_dilation: int, pad_lo: int) -> int:
+    """Along one spatial dim: (output position, tap) pairs that meet a real input element, not
+    an inserted zero or padding."""
+    last = (size - 1) * lhs_dilation
+    return sum(1 for o in range(out) for t in range(k)
+               if 0 <= (p := o * stride + t * rhs_dilation - pad_lo) <= last
+               and p % lhs_dilation == 0)
+
+
 def _eqn_macs(eqn) -> int:
     name = eqn.primitive.name
     if name == 'conv_general_dilated':
@@ -33,10 +46,20 @@ def _eqn_macs(eqn) -> int:
         kernel = [rhs[d] for d in dn.rhs_spec[2:]]
         transposed = any(d > 1 for d in eqn.params['lhs_dilation']) or any(
             lo + hi >= k for (lo, hi), k in zip(eqn.params['padding'], kernel))
-        if transposed:  # count real inputs x taps x outputs, not the inserted zeros
+        out = eqn.outvars[0].aval.shape
+        out_hw = [out[d] for d in dn.out_spec[2:]]
+        if transposed and all(k <= o for k, o in zip(kernel, out_hw)):
+            # count real inputs x taps x outputs, not the inserted zeros
             return (lhs[dn.lhs_spec[0]] * math.prod(lhs[d] for d in dn.lhs_spec[2:])
                     * math.prod(kernel) * rhs[dn.rhs_spec[1]] * rhs[dn.rhs_spec[0]])
-        return math.prod(eqn.outvars[0].aval.shape) * rhs[dn.rhs_spec[1]] * math.prod(kernel)
+        if transposed:  # a kernel gradient: the "kernel" is an output gradient, wider than out
+            pairs = math.prod(
+                _real_pairs(o, k, lhs[d], s, rd, ld, lo) for o, k, d, s, rd, ld, (lo, _) in zip(
+                    out_hw, kernel, dn.lhs_spec[2:], eqn.params['window_strides'],
+                    eqn.params['rhs_dilation'], eqn.params['lhs_dilation'],
+                    eqn.params['padding']))
+            return out[dn.out_spec[0]] * out[dn.out_spec[1]] * rhs[dn.rhs_spec[1]] * pairs
+        return math.prod(out) * rhs[dn.rhs_spec[1]] * math.prod(kernel)
     if name == 'dot_general':
         (lhs_contract, _), _ = eqn.params['dimension_numbers']
         lhs = eqn.invars[0].aval.shape

@@ -339,7 +339,7 @@ def _conv_transpose_phases_fwd(x, kernel, strides, pads):
 
 def _conv_transpose_phases_bwd(strides, pads, residuals, g):
     x, kernel = residuals
-    dx = jax.vjp(lambda x: _phases_forward(x, kernel, strides, pads), x)[1](g)[0]
+    dx = jax.linear_transpose(lambda x: _phases_forward(x, kernel, strides, pads), x)(g)[0]
     dkernel = conv_transpose_kernel_grad(x, g, kernel.shape[:2], strides, pads)
     return dx, dkernel.astype(kernel.dtype)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import ghostjax as gj
-from ghostjax.layers import DepthwiseConv
+from ghostjax.layers import DepthwiseConv, conv_transpose_phases
 from tests.helpers import assert_trees_close
 
 
@@ -77,6 +77,35 @@ def test_count_macs_transposed_conv_counts_real_inputs_only():
     assert gj.model_size(m, (1, 4, 4, 512))['macs'] == 4 * 4 * 512 * 16 * 256
     first = conv_transpose(512, 4, 1, 0, 'first')  # 1x1 -> 4x4
     assert gj.model_size(first, (1, 1, 1, 100))['macs'] == 100 * 16 * 512
+
+
+def _transposed_conv_grad_macs(conv, wrt):
+    """Forward MACs and the MACs its gradient with respect to ``wrt`` adds: 4x4 stride-2
+    transposed conv (PyTorch padding 1), [2, 4, 4, 5] -> [2, 8, 8, 3]."""
+    x, kernel = jnp.ones((2, 4, 4, 5)), jnp.ones((4, 4, 5, 3))
+    forward = gj.count_macs(conv, x, kernel)
+    grad = jax.grad(lambda x, k: jnp.sum(conv(x, k)), argnums=wrt)
+    return forward, gj.count_macs(grad, x, kernel) - forward
+
+
+def test_count_macs_kernel_gradient_of_a_transposed_conv_counts_real_products():
+    # XLA's kernel gradient is a conv whose "kernel" is the 8x8 output gradient, over the input
+    # dilated by 2: per spatial dim 4 inputs x 4 taps meet the output, less the 2 that fall
+    # outside it (the PyTorch padding), i.e. 14 of the dilated form's 4 x 8 x 8 products.
+    conv = lambda x, k: jax.lax.conv_transpose(x, k, (2, 2), ((2, 2), (2, 2)),
+                                               dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+    forward, kernel_grad = _transposed_conv_grad_macs(conv, 1)
+    assert forward == 2 * 4 * 4 * 5 * 16 * 3
+    assert kernel_grad == 2 * 5 * 3 * 14 * 14
+
+
+def test_count_macs_of_the_phases_transposed_conv_gradient_has_no_dead_forward():
+    # The hand-written VJP transposes the phase convs (the forward's MACs again) and computes
+    # the kernel gradient as one matmul per tap (all 16 taps of every input: the forward's MACs).
+    conv = lambda x, k: conv_transpose_phases(x, k, (2, 2), ((2, 2), (2, 2)))
+    forward, grad = _transposed_conv_grad_macs(conv, (0, 1))
+    assert forward == 2 * 4 * 4 * 5 * 16 * 3
+    assert grad == 2 * forward
 
 
 @pytest.mark.parametrize('size,kernel,stride,padding', [
