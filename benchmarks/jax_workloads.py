@@ -1,5 +1,8 @@
 """This project's side of the peer benchmarks: each workload is built once and returns a
-zero-argument callable that runs one step to completion (blocking on its outputs).
+zero-argument callable that runs one step to completion (blocking on its outputs). Its ``macs``
+attribute is the step's work: conv and matmul multiply-accumulates counted from the step's
+jaxpr (``ghostjax.count_macs``; the hand-written depthwise backward is elementwise code and not
+counted).
 
 The work mirrors ``torch_workloads.py`` exactly: same shapes, batch, optimizer and schedule.
 """
@@ -12,6 +15,7 @@ import jax.numpy as jnp
 import optax
 
 from configs import dcgan28_fashion_mnist, dcgan64_celeba, ghostgan_fashion_mnist
+from ghostjax.counting import count_macs
 from ghostjax.ghostnet import GhostNet
 from ghostjax.training import classifier
 from ghostjax.training import gan as gan_lib
@@ -24,9 +28,10 @@ def _ghostnet(train: bool):
     tx = optax.chain(optax.add_decayed_weights(1e-4), optax.sgd(0.01, momentum=0.9))
     state = classifier.create_train_state(jax.random.key(1), model, (224, 224, 3), tx)
     if not train:
-        infer = jax.jit(lambda s, x: s.apply_fn({'params': s.params,
-                                                 'batch_stats': s.batch_stats}, x))
-        return lambda: infer(state, x).block_until_ready()
+        def infer_fn(s, x):
+            return s.apply_fn({'params': s.params, 'batch_stats': s.batch_stats}, x)
+        infer = jax.jit(infer_fn)
+        return _with_macs(lambda: infer(state, x).block_until_ready(), infer_fn, state, x)
     batch = {'image': x, 'label': jax.random.randint(jax.random.key(2), (32,), 0, 1000)}
     step = jax.jit(classifier.train_step, donate_argnums=(0,))
     box = [state]
@@ -34,7 +39,20 @@ def _ghostnet(train: bool):
     def run():
         box[0], metrics = step(box[0], batch, jax.random.key(3))
         jax.block_until_ready(metrics)
+    return _with_macs(run, classifier.train_step, state, batch, jax.random.key(3))
+
+
+def _with_macs(run, fn, *args):
+    """``run`` with ``run.macs``, the MACs of ``fn(*args)`` (traced, not run)."""
+    run.macs = count_macs(fn, *args)
     return run
+
+
+def _matmul(n: int = 4096):
+    """``[n, n] @ [n, n]`` in float32: the machine's practical compute ceiling."""
+    a, b = (jax.random.normal(jax.random.key(i), (n, n)) for i in range(2))
+    matmul = jax.jit(jnp.matmul)
+    return _with_macs(lambda: matmul(a, b).block_until_ready(), jnp.matmul, a, b)
 
 
 def gan_iteration(config, resolution: int, channels: int, batch_size: int):
@@ -42,9 +60,8 @@ def gan_iteration(config, resolution: int, channels: int, batch_size: int):
     g, d = gan_lib.create_models(config, resolution, channels, 10)
     shape = (resolution, resolution, channels)
     state = gan_lib.create_state(config, g, d, shape, jax.random.key(0))
-    step = jax.jit(functools.partial(gan_lib.train_step,
-                                     cfg=gan_lib.step_config(config, g.z_dim)),
-                   donate_argnums=(0,))
+    step_fn = functools.partial(gan_lib.train_step, cfg=gan_lib.step_config(config, g.z_dim))
+    step = jax.jit(step_fn, donate_argnums=(0,))
     batch = {'image': jax.random.uniform(jax.random.key(1), (batch_size, *shape), minval=-1,
                                          maxval=1),
              'label': jnp.zeros((batch_size,), jnp.int32)}
@@ -54,7 +71,7 @@ def gan_iteration(config, resolution: int, channels: int, batch_size: int):
         count[0] += 1
         box[0], metrics = step(box[0], batch, jax.random.key(count[0]))
         jax.block_until_ready(metrics)
-    return run
+    return _with_macs(run, step_fn, state, batch, jax.random.key(0))
 
 
 def _dcgan(resolution: int, batch_size: int):
@@ -65,6 +82,7 @@ def _dcgan(resolution: int, batch_size: int):
 
 
 WORKLOADS = {
+    'matmul': _matmul,
     'ghostnet_infer': lambda: _ghostnet(train=False),
     'ghostnet_train': lambda: _ghostnet(train=True),
     'dcgan64': lambda: _dcgan(64, 64),

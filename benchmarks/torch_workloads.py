@@ -110,7 +110,13 @@ def _dcgan(g: nn.Module, d: nn.Module, batch: int, shape: tuple[int, ...]):
     return step
 
 
+def _matmul(n: int = 4096):
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    return lambda: torch.mm(a, b)
+
+
 WORKLOADS = {
+    'matmul': _matmul,
     'ghostnet_infer': lambda: _ghostnet(train=False),
     'ghostnet_train': lambda: _ghostnet(train=True),
     'dcgan64': lambda: _dcgan(G64().train(), D64().train(), 64, (3, 64, 64)),

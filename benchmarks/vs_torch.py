@@ -3,10 +3,12 @@
 For each workload one JAX worker and one PyTorch worker (``benchmarks.worker``, the PyTorch one
 in the peers venv) are started one after the other (so compiles do not overlap), warmed up,
 then stepped alternately (ours, peer, ours, peer, ...), so drift and noise hit both sides
-alike. Prints one JSON line per workload (medians, ratio ours/peer, first-step time, peak RSS)
-and, with ``--markdown``, the README table.
+alike. Prints one JSON line per workload (medians, ratio ours/peer, first-step time, peak RSS,
+and the step's work: conv + matmul GMAC counted from our step, and the GMAC/s each side reaches
+on it, next to the float32 matmul's as the ceiling) and, with ``--markdown``, the README table.
 
-  python -m benchmarks.vs_torch [--workloads ghostnet_infer,ghostnet_train,dcgan64,dcgan28,ghostgan]
+  python -m benchmarks.vs_torch
+      [--workloads matmul,ghostnet_infer,ghostnet_train,dcgan64,dcgan28,ghostgan]
       [--iters 10] [--warmup 3] [--peers_python /tmp/peers-venv/bin/python]
       [--allocator system|jemalloc] [--markdown]
 
@@ -25,12 +27,14 @@ import sys
 from ghostjax import allocator
 
 WORKLOADS = {
+    'matmul': 'float32 matmul 4096x4096x4096 (the compute ceiling)',
     'ghostnet_infer': 'GhostNet 1.0x inference, batch 32, 224x224 (timm ghostnet_100)',
     'ghostnet_train': 'GhostNet 1.0x train step, batch 32, 224x224, SGD momentum (timm)',
     'dcgan64': 'DCGAN-64 iteration (D then G, Adam), batch 64',
     'dcgan28': 'DCGAN-28 iteration (D then G, Adam), batch 256',
     'ghostgan': 'Ghost-GAN iteration, batch 64 (peer: PyTorch DCGAN-28, batch 64)',
 }
+DIFFERENT_WORK = {'ghostgan'}  # the peer runs another model: no peer GMAC/s
 
 
 class Worker:
@@ -105,6 +109,10 @@ def main():
             times['peer'].append(peer.step())
         done = {'ours': ours.close(), 'peer': peer.close()}
         med = {k: statistics.median(v) for k, v in times.items()}
+        gmac = ours.ready['macs'] / 1e9
+
+        def rate(ms: float) -> float:
+            return round(gmac / ms * 1e3, 1)
         row = {'bench': 'vs_torch', 'workload': name, 'what': WORKLOADS[name],
                'ours_ms': round(med['ours'], 1), 'peer_ms': round(med['peer'], 1),
                'ratio': round(med['ours'] / med['peer'], 3),
@@ -112,6 +120,8 @@ def main():
                'peer_spread_ms': [round(min(times['peer']), 1), round(max(times['peer']), 1)],
                'ours_first_step_s': ours.ready['first_step_s'],
                'peer_first_step_s': peer.ready['first_step_s'],
+               'gmac_per_step': round(gmac, 2), 'ours_gmac_per_s': rate(med['ours']),
+               'peer_gmac_per_s': None if name in DIFFERENT_WORK else rate(med['peer']),
                'ours_peak_rss_mb': done['ours']['peak_rss_mb'],
                'peer_peak_rss_mb': done['peer']['peak_rss_mb'],
                'ours': ours.ready['version'], 'peer': peer.ready['version'],
@@ -120,11 +130,13 @@ def main():
         rows.append(row)
         print(json.dumps(row), flush=True)
     if args.markdown:
-        print('| workload | ours (ms) | PyTorch (ms) | ratio | first step ours / peer (s) '
-              '| peak RSS ours / peer (MB) |')
-        print('|---|---|---|---|---|---|')
+        print('| workload | ours (ms) | PyTorch (ms) | ratio | GMAC per step | GMAC/s ours / peer '
+              '| first step ours / peer (s) | peak RSS ours / peer (MB) |')
+        print('|---|---|---|---|---|---|---|---|')
         for r in rows:
             print(f"| {r['what']} | {r['ours_ms']} | {r['peer_ms']} | {r['ratio']:.2f} "
+                  f"| {r['gmac_per_step']} | {r['ours_gmac_per_s']} / "
+                  f"{r['peer_gmac_per_s'] or '-'} "
                   f"| {r['ours_first_step_s']} / {r['peer_first_step_s']} "
                   f"| {r['ours_peak_rss_mb']} / {r['peer_peak_rss_mb']} |")
         print(f'\nmachine: {machine}; {rows[0]["ours"]} vs {rows[0]["peer"]} '

@@ -37,7 +37,8 @@ def main():
     run()
     first = time.perf_counter() - t0
     reply = lambda **kw: print(json.dumps(kw), flush=True)
-    reply(event='ready', version=version, build_s=round(build, 2), first_step_s=round(first, 2))
+    reply(event='ready', version=version, build_s=round(build, 2), first_step_s=round(first, 2),
+          macs=getattr(run, 'macs', None))
     for line in sys.stdin:
         if line.strip() == 'step':
             t0 = time.perf_counter()
