@@ -99,6 +99,7 @@ def _sum_taps(x_pad: jax.Array, g: jax.Array, kernel_hw: tuple[int, int],
     depthwise layers, ``python -m benchmarks.depthwise --only kernel_grad``)."""
     kh, kw = kernel_hw
     ho, wo = g.shape[1:3]
+    g = g.astype(jnp.float32)
     products = [_tap(x_pad, i, j, strides, (ho, wo)).astype(jnp.float32) * g
                 for i in range(kh) for j in range(kw)]
     zeros = [jnp.zeros((), jnp.float32)] * len(products)
@@ -120,7 +121,7 @@ def _kernel_grad(x_pad: jax.Array, g: jax.Array, kernel_hw: tuple[int, int],
         return acc + _sum_taps(*chunk, kernel_hw, strides), None
 
     chunks = (x_pad.reshape(b // n, n, hp, wp, c),
-              g.astype(jnp.float32).reshape(b // n, n, ho, wo, c))
+              g.reshape(b // n, n, ho, wo, c))
     return lax.scan(body, jnp.zeros((kernel_hw[0] * kernel_hw[1], c), jnp.float32), chunks)[0]
 
 

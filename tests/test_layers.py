@@ -36,6 +36,27 @@ def test_depthwise_shifted_equals_grouped_forward_and_grad(kernel, strides, shap
         assert _rel(g_s, g_g) < 1e-5
 
 
+@pytest.mark.parametrize('strides', [1, 2])
+def test_depthwise_shifted_bfloat16_keeps_dtype_and_float32_accuracy_of_sums(strides):
+    # The kernel gradient sums 2*16*16 products per tap: accumulated in float32, it matches the
+    # float32 op to bfloat16's rounding of inputs and result.
+    kx, kk, kg = jax.random.split(jax.random.key(strides), 3)
+    x = jax.random.normal(kx, (2, 16, 16, 8))
+    kernel = jax.random.normal(kk, (3, 3, 1, 8))
+    cot = jax.random.normal(kg, (2, 16 // strides, 16 // strides, 8))
+    pad = ((1, 1), (1, 1)) if strides == 1 else ((0, 1), (0, 1))
+
+    def grads(dtype):
+        f = lambda x, k: jnp.sum(gj.layers.depthwise_conv_shifted(
+            x, k, (strides, strides), pad).astype(jnp.float32) * cot)
+        return jax.grad(f, argnums=(0, 1))(x.astype(dtype), kernel.astype(dtype))
+
+    (dx16, dk16), (dx32, dk32) = grads(jnp.bfloat16), grads(jnp.float32)
+    chex.assert_type([dx16, dk16], jnp.bfloat16)
+    assert _rel(dx16.astype(jnp.float32), dx32) < 2e-2
+    assert _rel(dk16.astype(jnp.float32), dk32) < 2e-2
+
+
 def test_depthwise_output_size_matches_pytorch_padding():
     # PyTorch: floor((H + 2 * (k // 2) - k) / s) + 1, e.g. 112 -> 56 and 7 -> 4 at stride 2.
     for impl in ('grouped', 'shifted'):
