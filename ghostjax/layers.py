@@ -120,8 +120,7 @@ def _kernel_grad(x_pad: jax.Array, g: jax.Array, kernel_hw: tuple[int, int],
     def body(acc, chunk):
         return acc + _sum_taps(*chunk, kernel_hw, strides), None
 
-    chunks = (x_pad.reshape(b // n, n, hp, wp, c),
-              g.reshape(b // n, n, ho, wo, c))
+    chunks = (x_pad.reshape(b // n, n, hp, wp, c), g.reshape(b // n, n, ho, wo, c))
     return lax.scan(body, jnp.zeros((kernel_hw[0] * kernel_hw[1], c), jnp.float32), chunks)[0]
 
 

@@ -186,8 +186,7 @@ def _penalty_grad(f):
 def test_hand_written_vjps_differentiate_again_like_the_reference(op):
     """The hand-written VJPs (depthwise: variadic-reduce kernel gradient; transposed conv:
     per-tap matmuls) differentiate twice like the XLA ops they replace."""
-    from ghostjax.layers import (conv_transpose_phases, depthwise_conv_grouped,
-                                 depthwise_conv_shifted, transpose_padding)
+    from ghostjax.layers import depthwise_conv_grouped, depthwise_conv_shifted, transpose_padding
     x = jax.random.normal(jax.random.key(0), (2, 7, 7, 3))
     if op == 'depthwise_shifted':
         w = jax.random.normal(jax.random.key(1), (3, 3, 1, 3)) * 0.3
