@@ -1,6 +1,7 @@
 # The README's two commands. Both set everything up from nothing on Debian with Python 3.11.
 #   make run   - venv + install + offline data + the default Ghost-GAN with its FID (2-core CPU)
-#   make test  - venv + install with test extras + the whole test suite
+#   make test  - venv + install with test extras + ruff + the whole test suite (what CI runs)
+#   make test-fast - the suite without the tests marked slow (development loop)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -10,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 RUN_CONFIG ?= configs/ghostgan_fashion_mnist.py
 RUN_WORKDIR ?= runs/gan
 
-.PHONY: run test venv install install-test data jemalloc clean
+.PHONY: run test test-fast lint venv install install-test data jemalloc clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +41,7 @@ data:
 	  echo "could not install dataset-fashion-mnist; ghostjax.data will try the TFDS download"; \
 	else echo "no apt-get: ghostjax.data will try the TFDS download"; fi
 
-# jemalloc that keeps freed memory makes XLA's CPU steps much faster (ghostjax/allocator.py);
+# jemalloc that keeps freed memory makes XLA's CPU steps much faster (ghostjax/runtime/allocator.py);
 # optional: without it everything runs with the system malloc.
 jemalloc:
 	@if [ -n "$$(ls /usr/lib/*-linux-gnu/libjemalloc.so.2 /usr/lib64/libjemalloc.so.2 2>/dev/null)" ]; \
@@ -51,13 +52,19 @@ jemalloc:
 	  echo "could not install libjemalloc2: system malloc"; \
 	else echo "no apt-get: system malloc"; fi
 
-test: install-test data jemalloc
+lint: install-test
+	$(VENV)/bin/ruff check .
+
+test: lint data jemalloc
 	$(PY) -m pytest -q tests
+
+test-fast: lint data
+	$(PY) -m pytest -q -m 'not slow' tests
 
 # The GAN metrics' domain feature extractor is trained once and then reused.
 EXTRACTOR := runs/extractor_fashion_mnist
 # Empty without jemalloc, else LD_PRELOAD=... MALLOC_CONF=... (expanded after `install`).
-JEMALLOC_ENV = $(shell $(PY) -m ghostjax.allocator)
+JEMALLOC_ENV = $(shell $(PY) -m ghostjax.runtime.allocator)
 run: install data jemalloc
 	[ -f $(EXTRACTOR)/eval.json ] || env $(JEMALLOC_ENV) $(PY) -m train.classifier \
 	  --config configs/ghostnet_extractor.py --workdir $(EXTRACTOR)

@@ -1,5 +1,5 @@
 """Per-step cost of the CPU allocator: the same JAX workload under the system malloc and under
-retaining jemalloc (``ghostjax.allocator``), in alternating child processes. JSON lines with
+retaining jemalloc (``ghostjax.runtime.allocator``), in alternating child processes. JSON lines with
 the median step time and, per step, minor page faults and user / kernel CPU seconds.
 
   python -m benchmarks.allocator [--workloads ghostnet_train,dcgan64] [--rounds 2] [--steps 5]
@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from ghostjax import allocator
+from ghostjax.runtime import allocator
 
 
 def child(workload: str, steps: int) -> dict:

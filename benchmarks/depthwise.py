@@ -1,4 +1,4 @@
-"""Depthwise convolution: grouped vs shifted (``ghostjax.layers``), forward and forward+backward,
+"""Depthwise convolution: grouped vs shifted (``ghostjax.ops.depthwise``), forward and forward+backward,
 the GhostNet 1.0x small-stem training step on 28x28 with each, and the shifted form's kernel
 gradient over every depthwise layer of the GhostNet 1.0x train step (224x224, batch 32) against
 the forms it replaced. JSON lines, medians.
@@ -18,8 +18,9 @@ import optax
 from jax import lax
 
 import ghostjax as gj
-from ghostjax import layers
-from ghostjax.layers import depthwise_conv_grouped, depthwise_conv_shifted
+from ghostjax.nn import layers
+from ghostjax.ops import depthwise as dw
+from ghostjax.ops.depthwise import depthwise_conv_grouped, depthwise_conv_shifted
 from ghostjax.training.classifier import create_train_state, train_step
 
 
@@ -52,11 +53,11 @@ def ghostnet_depthwise_layers(batch: int = 32, size: int = 224):
 def _per_tap_sums(x_pad, g, kernel_hw, strides):
     """The replaced form: k*k separate sums per batch chunk (XLA CPU copies out every tap)."""
     (kh, kw), (b, hp, wp, c), (ho, wo) = kernel_hw, x_pad.shape, g.shape[1:3]
-    n = layers._batch_chunk(b, (hp * wp + ho * wo) * c, 1 << 18)
+    n = dw.batch_chunk(b, (hp * wp + ho * wo) * c, 1 << 18)
 
     def body(acc, chunk):
         xc, gc = chunk
-        taps = [jnp.sum(layers._tap(xc, i, j, strides, (ho, wo)) * gc, axis=(0, 1, 2))
+        taps = [jnp.sum(dw.tap(xc, i, j, strides, (ho, wo)) * gc, axis=(0, 1, 2))
                 for i in range(kh) for j in range(kw)]
         return acc + jnp.stack(taps), None
 
@@ -65,15 +66,15 @@ def _per_tap_sums(x_pad, g, kernel_hw, strides):
 
 
 def kernel_grad_forms(iters: int):
-    """``layers._kernel_grad`` (one variadic reduction per chunk) against the k*k separate sums
+    """``ops.depthwise.kernel_grad`` (one variadic reduction per chunk) against the k*k separate sums
     it replaced and against itself without batch chunks, per GhostNet depthwise layer."""
-    forms = {'variadic_chunked': layers._kernel_grad, 'per_tap_chunked': _per_tap_sums,
-             'variadic_whole_batch': layers._sum_taps}
+    forms = {'variadic_chunked': dw.kernel_grad, 'per_tap_chunked': _per_tap_sums,
+             'variadic_whole_batch': dw.sum_taps}
     totals = dict.fromkeys(forms, 0.0)
     for shape, (kh, kw), strides in ghostnet_depthwise_layers():
         b, h, w, c = shape
         pads = ((kh // 2, kh // 2), (kw // 2, kw // 2))  # DepthwiseConv's padding
-        ho, wo = (layers._out_size(n, k, st, p)
+        ho, wo = (dw.out_size(n, k, st, p)
                   for n, k, st, p in zip((h, w), (kh, kw), strides, pads))
         x_pad = jax.random.normal(jax.random.key(0), (b, h + sum(pads[0]), w + sum(pads[1]), c))
         g = jax.random.normal(jax.random.key(1), (b, ho, wo, c))
@@ -122,7 +123,7 @@ def main():
         print(json.dumps(row), flush=True)
     batch = {'image': jnp.ones((128, 28, 28, 1)), 'label': jnp.zeros((128,), jnp.int32)}
     for impl in ('grouped', 'shifted'):
-        model = gj.GhostNet(num_classes=10, in_channels=1, stem_stride=1, depthwise_impl=impl)
+        model = gj.GhostNet(num_classes=10, in_channels=1, stem_stride=1, impl=impl)
         state = create_train_state(jax.random.key(0), model, (28, 28, 1), optax.sgd(0.1, 0.9))
         step = jax.jit(functools.partial(train_step, label_smoothing=0.1))
         t0 = time.perf_counter()

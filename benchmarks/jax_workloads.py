@@ -15,11 +15,10 @@ import jax.numpy as jnp
 import optax
 
 from configs import dcgan28_fashion_mnist, dcgan64_celeba, ghostgan_fashion_mnist
-from ghostjax.counting import count_macs
-from ghostjax.ghostnet import GhostNet
+from ghostjax.ops.counting import count_macs
+from ghostjax.models.ghostnet import GhostNet
 from ghostjax.training import classifier
 from ghostjax.training import gan as gan_lib
-from ghostjax.training.state import TrainState
 
 
 def _ghostnet(train: bool):

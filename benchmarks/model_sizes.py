@@ -6,7 +6,7 @@ Nothing is compiled: sizes come from ``ghostjax.model_size`` on traced shapes.
 import json
 
 import ghostjax as gj
-from ghostjax import dcgan, ghostgan
+from ghostjax.models import dcgan, ghostgan
 
 
 def main():

@@ -12,7 +12,7 @@ on it, next to the float32 matmul's as the ceiling) and, with ``--markdown``, th
       [--iters 10] [--warmup 3] [--peers_python /tmp/peers-venv/bin/python]
       [--allocator system|jemalloc] [--markdown]
 
-``--allocator jemalloc`` starts both sides with retaining jemalloc (``ghostjax.allocator``).
+``--allocator jemalloc`` starts both sides with retaining jemalloc (``ghostjax.runtime.allocator``).
 
 Build the peers venv with ``bash ../shared/peers/setup_venv.sh /tmp/peers-venv``.
 """
@@ -24,7 +24,7 @@ import statistics
 import subprocess
 import sys
 
-from ghostjax import allocator
+from ghostjax.runtime import allocator
 
 WORKLOADS = {
     'matmul': 'float32 matmul 4096x4096x4096 (the compute ceiling)',

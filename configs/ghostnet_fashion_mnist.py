@@ -12,7 +12,7 @@ def get_config() -> ml_collections.ConfigDict:
     # (7 epochs with crops + label smoothing: 92.44%), so training uses flips only.
     c.input = ml_collections.ConfigDict({'crop_padding': 0})
     c.model = ml_collections.ConfigDict(dict(
-        width=1.0, dropout=0.2, stem_stride=1, version=1, depthwise_impl='auto',
+        width=1.0, dropout=0.2, stem_stride=1, version=1, impl='auto',
         dtype='float32', stages=()))  # stages=() is the paper's table
     c.optimizer = 'sgd'
     c.learning_rate = 0.1

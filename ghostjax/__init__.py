@@ -1,8 +1,19 @@
-"""ghostjax: efficient generative and vision models built from Ghost modules, in JAX/Flax."""
-from ghostjax.counting import count_macs, count_params, model_size
-from ghostjax.ghost import (DFCAttention, GhostBottleneck, GhostModule, SqueezeExcite,
-                            hard_sigmoid, make_divisible)
-from ghostjax.ghostnet import GHOSTNET_STAGES, GhostNet
-from ghostjax.layers import DepthwiseConv, resolve_depthwise_impl
+"""ghostjax: efficient generative and vision models built from Ghost modules, in JAX/Flax.
+
+Packages, each importing only the ones before it: ``ops`` (kernels with their VJPs) ->
+``nn`` (Flax blocks, module roles) -> ``models`` (the zoo) -> ``data``, ``metrics``, ``optim``
+-> ``training`` -> ``compression``; ``runtime`` holds process set-up (the CPU allocator).
+"""
+from ghostjax import _compat
+from ghostjax.models import (DCGAN28Discriminator, DCGAN28Generator, DCGANDiscriminator,
+                             DCGANGenerator, GHOSTNET_STAGES, GhostDiscriminator, GhostGenerator,
+                             GhostNet, MLPDiscriminator, MLPGenerator, create_discriminator,
+                             create_generator)
+from ghostjax.nn import (BatchNorm, Conv, ConvTranspose, DepthwiseConv, DFCAttention,
+                         GhostBottleneck, GhostModule, Layers, PointwiseConv, SqueezeExcite,
+                         hard_sigmoid, make_divisible)
+from ghostjax.ops import count_macs, count_params, force_impl, model_size
 
 __version__ = '0.1.0'
+
+_compat.install()

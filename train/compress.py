@@ -1,4 +1,4 @@
-"""Prunes, fine-tunes and quantizes a trained model; writes compress.json / compress.md.
+"""Prunes, fine-tunes and quantizes a trained model; writes compress.json and prints its table.
 
   python -m train.compress --config configs/compress_ghostnet_fashion_mnist.py \
       --workdir runs/compress_ghostnet
@@ -8,7 +8,8 @@
 from absl import app, flags
 from ml_collections import config_flags
 
-from ghostjax.compress import compress_classifier, compress_generator
+from ghostjax.compression.pipelines import compress_classifier, compress_generator
+from train.tables import compress_table
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file('config', None, 'Compression configuration file.',
@@ -24,8 +25,9 @@ def main(argv):
     kind = FLAGS.config.kind
     if kind not in PIPELINES:
         raise app.UsageError(f'config.kind must be one of {sorted(PIPELINES)}, got {kind!r}')
-    PIPELINES[kind](FLAGS.config, FLAGS.workdir)
-    print(open(f'{FLAGS.workdir}/compress.md').read())
+    result = PIPELINES[kind](FLAGS.config, FLAGS.workdir)
+    print(compress_table(result['rows'], result['metric']))
+    print(f'wrote {FLAGS.workdir}/compress.json')
 
 
 if __name__ == '__main__':

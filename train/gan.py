@@ -7,7 +7,7 @@ import jax
 from absl import app, flags
 from ml_collections import config_flags
 
-from ghostjax import allocator
+from ghostjax.runtime import allocator
 from ghostjax.training.gan import train_and_evaluate
 
 FLAGS = flags.FLAGS

@@ -21,8 +21,12 @@ import os
 import re
 from typing import Any, Iterator, Sequence
 
+import grain
 import jax
 import numpy as np
+import tensorflow_datasets as tfds
+
+from ghostjax.data import fashion_mnist
 
 # Channel mean / std of [0, 1] pixels, per dataset (classifier normalisation).
 MEAN_STD = {
@@ -68,7 +72,6 @@ class Split:
 
 
 def _check_name(name: str) -> None:
-    import tensorflow_datasets as tfds
     known = tfds.list_builders(with_community_datasets=False)
     if name not in known:
         close = difflib.get_close_matches(name, known, n=5, cutoff=0.6)
@@ -84,8 +87,6 @@ def prepare(name: str, data_dir: str | None = None):
     ``incomplete.*`` directory and renames it only on success, so a failed preparation never
     leaves a directory that a later run would take as complete.
     """
-    import tensorflow_datasets as tfds
-    from ghostjax.data import fashion_mnist
     data_dir = data_dir or default_data_dir()
     _check_name(name)
     if name == 'fashion_mnist' and fashion_mnist.local_files_present():
@@ -111,7 +112,6 @@ def load(name: str, split: str, data_dir: str | None = None,
 
     ``in_memory=None`` reads the split into numpy when it takes under 2 GiB.
     """
-    import tensorflow_datasets as tfds
     builder = prepare(name, data_dir)
     splits = list(builder.info.splits)
     base = re.split(r'[\[+]', split)[0]
@@ -262,8 +262,10 @@ def check_batch(global_batch: int, layout: str = 'flat') -> int:
     """Validates the global batch against the devices; returns this host's batch size."""
     if layout not in LAYOUTS:
         raise ValueError(f'layout must be one of {LAYOUTS}, got {layout!r}')
+    if global_batch <= 0:
+        raise ValueError(f'the batch size must be positive, got {global_batch}')
     devices = jax.device_count() if layout == 'device' else jax.process_count()
-    if global_batch <= 0 or global_batch % devices:
+    if global_batch % devices:
         what = 'device count' if layout == 'device' else 'process count'
         raise ValueError(f'global batch {global_batch} is not divisible by the {what} {devices}')
     return global_batch // jax.process_count()
@@ -311,7 +313,6 @@ def make_batches(split: Split, *, global_batch: int, seed: int = 0, epoch: int =
     if split.images is not None:
         raw = (host_batch(i) for i in plan)
     else:
-        import grain
         raw = iter(grain.MapDataset.source(plan).map(host_batch).to_iter_dataset(
             grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=2 * num_threads)))
     batches = ({'image': preprocess(im, rng, train), 'label': lb} for im, lb in raw)

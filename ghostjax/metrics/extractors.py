@@ -1,8 +1,11 @@
-"""Feature extractors for GAN metrics.
+"""Feature extractors for GAN metrics: ``__call__(images [N, H, W, C] in [-1, 1]) ->
+(features [N, F], class probabilities [N, K])``.
 
 ``DomainExtractor``: the penultimate 1280-d features and class probabilities of a GhostNet
-classifier trained by ``train.classifier`` on the same dataset. Scores computed with it are
-named "(GhostNet-<dataset> features)" and are not comparable with Inception-based FIDs.
+classifier trained on the same dataset (``ghostjax.training.evaluation.load_extractor`` builds
+one from a ``train.classifier`` workdir). Scores computed with it are named "(GhostNet-<dataset>
+features)" and are not comparable with Inception-based FIDs. ``InceptionExtractor``:
+pytorch-fid's InceptionV3 (2048-d pool3 features, 1008-way softmax).
 """
 from __future__ import annotations
 
@@ -13,27 +16,28 @@ import jax.numpy as jnp
 import numpy as np
 
 from ghostjax import data
+from ghostjax.models.inception import InceptionV3FID
 
 
 class DomainExtractor:
-    """``__call__(images [N, H, W, C] in [-1, 1]) -> (features [N, 1280], probs [N, K])``."""
+    """A trained GhostNet classifier ``model`` with ``variables`` (params, batch_stats), for
+    images of ``image_shape`` from ``dataset`` (its normalisation); ``step``: the checkpoint's
+    training step, part of the name."""
 
-    def __init__(self, classifier_workdir: str, step: int | None = None, batch_size: int = 500):
-        from ghostjax.training.classifier import restore_classifier
-        config, model, state, meta = restore_classifier(classifier_workdir, step)
-        self.image_shape = tuple(meta['image_shape'])
-        self.num_classes = meta['num_classes']
-        self.step = int(state.step)
-        self.name = f'ghostnet-{config.dataset}-step{self.step}'
+    def __init__(self, model, variables: dict, image_shape: tuple[int, int, int], dataset: str,
+                 num_classes: int, step: int, batch_size: int = 500):
+        self.image_shape = tuple(image_shape)
+        self.num_classes = num_classes
+        self.step = int(step)
+        self.name = f'ghostnet-{dataset}-step{self.step}'
         # the weights' digest keys cached real statistics: a retrained extractor in the same
         # workdir (same name) must not reuse the old statistics
         digest = hashlib.sha1()
-        for leaf in jax.tree.leaves((state.params, state.batch_stats)):
+        for leaf in jax.tree.leaves((variables['params'], variables['batch_stats'])):
             digest.update(np.asarray(leaf).tobytes())
         self.fingerprint = digest.hexdigest()[:12]
         self.batch_size = batch_size
-        mean, std = data.MEAN_STD.get(config.dataset, ((0.5,), (0.5,)))
-        variables = {'params': state.params, 'batch_stats': state.batch_stats}
+        mean, std = data.MEAN_STD.get(dataset, ((0.5,), (0.5,)))
 
         @jax.jit
         def extract(x):
@@ -72,14 +76,15 @@ def check_and_batch(extractor, images: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return np.concatenate(feats), np.concatenate(probs)
 
 
-def make_extractor(spec: str, image_shape: tuple[int, int, int]):
-    """``spec``: a ``train.classifier`` workdir (domain GhostNet features) or the path of
-    pytorch-fid's ``pt_inception-2015-12-05-*.pth`` (standard Inception features)."""
-    if spec.endswith('.pth'):
-        from ghostjax.metrics.inception import InceptionExtractor, load_fid_inception
-        return InceptionExtractor(load_fid_inception(spec), image_shape)
-    extractor = DomainExtractor(spec)
-    if extractor.image_shape != tuple(image_shape):
-        raise ValueError(f'the classifier in {spec} takes {extractor.image_shape} images, the '
-                         f'generator makes {tuple(image_shape)}')
-    return extractor
+class InceptionExtractor:
+    """pytorch-fid's InceptionV3 with ``variables`` (``models.inception.load_fid_inception``):
+    ``(features [N, 2048], probs [N, 1008])``."""
+
+    def __init__(self, variables: dict, image_shape: tuple[int, int, int], batch_size: int = 50,
+                 name: str = 'inception-2015-12-05'):
+        self.image_shape, self.batch_size, self.name = tuple(image_shape), batch_size, name
+        model = InceptionV3FID()
+        self._extract = jax.jit(lambda x: model.apply(variables, x))
+
+    def __call__(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return check_and_batch(self, images)

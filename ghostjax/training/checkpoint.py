@@ -1,20 +1,26 @@
 """Orbax checkpointing with automatic resume, a compatibility check, and clean SIGTERM stops."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from absl import logging
 import flax
 import jax
+import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
 
 
 class IncompatibleCheckpointError(ValueError):
     """The workdir holds a checkpoint whose tree or shapes differ from the model being trained."""
+
+
+class CorruptCheckpointError(ValueError):
+    """A checkpoint's files cannot be read (truncated or damaged)."""
 
 
 def _signature(tree: Any) -> dict[str, tuple[int, ...]]:
@@ -47,8 +53,22 @@ class Checkpointer:
         step = self.latest_step() if step is None else step
         if step is None:
             raise FileNotFoundError(f'no checkpoint in {self.directory}')
-        return self.manager.restore(step, args=ocp.args.Composite(
-            meta=ocp.args.JsonRestore()))['meta']
+        with self._readable(step):
+            return self.manager.restore(step, args=ocp.args.Composite(
+                meta=ocp.args.JsonRestore()))['meta']
+
+    @contextlib.contextmanager
+    def _readable(self, step: int) -> Iterator[None]:
+        """Turns a read failure of checkpoint ``step`` into a CorruptCheckpointError that
+        names it; nothing on disk is changed."""
+        try:
+            yield
+        except Exception as error:  # orbax raises JSON, tensorstore and OS errors alike
+            raise CorruptCheckpointError(
+                f'checkpoint step {step} in {self.directory} is unreadable '
+                f'({type(error).__name__}: {error}). Nothing was overwritten; remove '
+                f'{os.path.join(self.directory, str(step))} to resume from an earlier '
+                'checkpoint, or use another --workdir.') from error
 
     def restore(self, template: Any, step: int | None = None) -> tuple[Any, dict] | None:
         """(state, meta) from ``step`` (default latest), or None when there is no checkpoint.
@@ -71,8 +91,9 @@ class Checkpointer:
                 f'first mismatch at {first!r}: checkpoint {saved.get(first, "absent")}, model '
                 f'{expected.get(first, "absent")}. Use another --workdir or remove it.')
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, jax.device_get(template))
-        state = self.manager.restore(step, args=ocp.args.Composite(
-            state=ocp.args.StandardRestore(abstract)))['state']
+        with self._readable(step):
+            state = self.manager.restore(step, args=ocp.args.Composite(
+                state=ocp.args.StandardRestore(abstract)))['state']
         return state, meta
 
     def resume(self, template: Any) -> Any:
@@ -85,6 +106,27 @@ class Checkpointer:
 
     def close(self) -> None:
         self.manager.close()
+
+
+def restore_run(workdir: str, trainer: str,
+                build_template: Callable[[ml_collections.ConfigDict, dict], Any],
+                step: int | None = None) -> tuple[ml_collections.ConfigDict, Any, dict]:
+    """(config, state, checkpoint metadata) of the ``trainer`` run (e.g. ``'train.gan'``) in
+    ``workdir`` at ``step`` (default latest). ``build_template(config, meta)`` makes the state
+    the checkpoint restores into."""
+    path = os.path.join(workdir, 'config.json')
+    if not os.path.exists(path):
+        raise FileNotFoundError(f'{workdir} holds no {trainer} run (no config.json); train one '
+                                f'with `python -m {trainer} --config ... --workdir {workdir}`')
+    with open(path) as f:
+        config = ml_collections.ConfigDict(json.load(f))
+    checkpointer = Checkpointer(workdir)
+    try:
+        meta = checkpointer.meta(step)
+        state, _ = checkpointer.restore(build_template(config, meta), step)
+    finally:
+        checkpointer.close()
+    return config, state, meta
 
 
 class StopSignal:

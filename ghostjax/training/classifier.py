@@ -1,8 +1,8 @@
 """GhostNet classifier training: pure steps and the ``train_and_evaluate`` loop.
 
 ``train_step(state, batch, rng)`` and ``eval_step(state, batch)`` are pure; the trainer wraps
-them once with ``pmap(axis_name='batch')`` (several devices: gradients, BN statistics and
-metrics averaged with ``lax.pmean``) or ``jit`` (one device).
+them once with ``compile_step`` (several devices: gradients, BN statistics and metrics averaged
+with ``lax.pmean``) and runs them in the loop skeleton (``ghostjax.training.loop.Run``).
 """
 from __future__ import annotations
 
@@ -11,20 +11,20 @@ import os
 import time
 from typing import Any
 
-from absl import logging
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
 from ghostjax import data
-from ghostjax.ghostnet import GhostNet
-from ghostjax.losses import cross_entropy
+from ghostjax.models.ghostnet import GhostNet
+from ghostjax.models.registry import legacy_impl
+from ghostjax.optim import create_optimizer, learning_rate_schedule
 from ghostjax.training import checkpoint as ckpt_lib
 from ghostjax.training import logging as log_lib
 from ghostjax.training import loop
-from ghostjax.training.state import (TrainState, compile_step, create_optimizer,
-                                     learning_rate_schedule, pmean_if, replicate)
+from ghostjax.training.losses import cross_entropy
+from ghostjax.training.state import TrainState, compile_step, pmean_if
 
 DTYPES = {'float32': jnp.float32, 'bfloat16': jnp.bfloat16}
 
@@ -38,10 +38,24 @@ def create_model(config: ml_collections.ConfigDict, num_classes: int, in_channel
     extra = {'stages': stages} if stages else {}
     if m.get('ghost1_primary'):
         extra['ghost1_primary'] = tuple(m.ghost1_primary)
+    impl = legacy_impl({k: m[k] for k in ('impl', 'depthwise_impl') if k in m}).get('impl',
+                                                                                  'auto')
     return GhostNet(width=m.width, num_classes=num_classes, dropout=m.dropout,
                     in_channels=in_channels, stem_stride=m.stem_stride, version=m.version,
-                    depthwise_impl=m.depthwise_impl, dtype=DTYPES[m.dtype],
-                    bn_axis_name=bn_axis_name, **extra)
+                    impl=impl, dtype=DTYPES[m.dtype], bn_axis_name=bn_axis_name, **extra)
+
+
+def optimizer(config: ml_collections.ConfigDict, steps_per_epoch: int):
+    """(optimizer, learning-rate schedule) of a classifier config (SGD or AdamW)."""
+    if config.optimizer not in ('sgd', 'adamw'):
+        raise ValueError(f"optimizer must be 'sgd' or 'adamw', got {config.optimizer!r}")
+    total = config.num_epochs * steps_per_epoch
+    schedule = learning_rate_schedule(config.schedule, config.learning_rate, total,
+                                      int(config.warmup_epochs * steps_per_epoch))
+    tx = create_optimizer(config.optimizer, schedule, weight_decay=config.weight_decay,
+                          momentum=config.get('momentum'), nesterov=config.get('nesterov', False),
+                          b1=config.get('b1', 0.9), b2=config.get('b2', 0.999))
+    return tx, schedule
 
 
 def create_train_state(rng: jax.Array, model: GhostNet, image_shape: tuple[int, ...],
@@ -56,23 +70,14 @@ def restore_classifier(workdir: str, step: int | None = None
                        ) -> tuple[ml_collections.ConfigDict, GhostNet, TrainState, dict]:
     """(config, eval-mode model, TrainState, checkpoint metadata) of a ``train.classifier``
     workdir's checkpoint at ``step`` (default latest)."""
-    import json
-    path = os.path.join(workdir, 'config.json')
-    if not os.path.exists(path):
-        raise FileNotFoundError(f'{workdir} is not a train.classifier workdir (no config.json); '
-                                f'train one with `python -m train.classifier --workdir {workdir}`')
-    config = ml_collections.ConfigDict(json.load(open(path)))
-    checkpointer = ckpt_lib.Checkpointer(workdir)
-    try:
-        meta = checkpointer.meta(step)
+    def template(config, meta):
         model = create_model(config, meta['num_classes'], meta['image_shape'][-1])
-        # the optimizer only shapes the template; a schedule gives the checkpoint's opt_state
-        tx = create_optimizer(config, learning_rate_schedule(config, steps_per_epoch=1))
-        template = create_train_state(jax.random.key(0), model, tuple(meta['image_shape']), tx)
-        state, _ = checkpointer.restore(template, step)
-    finally:
-        checkpointer.close()
-    return config, model, state, meta
+        # the optimizer only shapes the template; any schedule gives the same opt_state
+        return create_train_state(jax.random.key(0), model, tuple(meta['image_shape']),
+                                  optimizer(config, steps_per_epoch=1)[0])
+
+    config, state, meta = ckpt_lib.restore_run(workdir, 'train.classifier', template, step)
+    return config, create_model(config, meta['num_classes'], meta['image_shape'][-1]), state, meta
 
 
 def train_step(state: TrainState, batch: dict[str, jax.Array], rng: jax.Array, *,
@@ -152,63 +157,34 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
 
     model = create_model(config, train_split.num_classes, image_shape[-1],
                          'batch' if devices > 1 else None)
-    schedule = learning_rate_schedule(config, steps_per_epoch)
-    rng = jax.random.key(config.seed)
-    init_rng, dropout_rng = jax.random.split(rng)
-    state = create_train_state(init_rng, model, image_shape, create_optimizer(config, schedule))
-    checkpointer = ckpt_lib.Checkpointer(workdir, keep=config.checkpoints_to_keep)
-    state = checkpointer.resume(state)
-    log_lib.write_json(os.path.join(workdir, 'config.json'), config.to_dict())
-
+    tx, schedule = optimizer(config, steps_per_epoch)
+    init_rng, dropout_rng = jax.random.split(jax.random.key(config.seed))
+    state = create_train_state(init_rng, model, image_shape, tx)
     p_train = compile_step(functools.partial(train_step, label_smoothing=config.label_smoothing),
                            devices)
     p_eval = compile_eval(devices)
-    start = int(state.step)
-    state = replicate(state) if devices > 1 else state
-    writer = log_lib.MetricWriter(workdir)
-    progress = log_lib.Progress(total_steps, start, config.batch_size, 'train')
-    log = loop.MetricLog(writer, progress, devices, ('loss',), {'loss': 'loss'},
-                         extra=lambda step: {'learning_rate': float(schedule(step))})
     meta = {'num_classes': train_split.num_classes, 'image_shape': list(image_shape)}
-    t_start, step = time.perf_counter(), start
+    with loop.Run(workdir, devices=devices, desc='train', finite_keys=('loss',),
+                  postfix={'loss': 'loss'}, params_of=lambda s: s.params, meta=meta,
+                  keep=config.checkpoints_to_keep,
+                  extra=lambda step: {'learning_rate': float(schedule(step))}) as run:
+        state = run.resume(state)
+        log_lib.write_json(os.path.join(workdir, 'config.json'), config.to_dict())
 
-    def save(step: int) -> None:
-        log.flush(step)
-        host = loop.host_copy(state, devices)
-        loop.save_checkpoint(checkpointer, step, host, host.params, meta)
+        def evaluate_now(step: int, state) -> None:
+            run.writer.scalars(step, evaluate(p_eval, state, eval_split, config, layout), 'eval/')
 
-    try:
-        with ckpt_lib.StopSignal() as stop:
-            for i, batch in loop.train_steps(
-                    train_split, start=start, total=total_steps, global_batch=config.batch_size,
-                    seed=config.seed, preprocess=pre_train, layout=layout, stop=stop):
-                step_rng = jax.random.fold_in(dropout_rng, i)
-                state, metrics = p_train(state, batch,
-                                         replicate(step_rng) if devices > 1 else step_rng)
-                log.add(i, metrics)
-                step = i + 1
-                if step % config.log_every_steps == 0:
-                    log.flush(step)
-                if step % config.checkpoint_every_steps == 0 or step == total_steps:
-                    save(step)
-                epoch_done, rest = divmod(step, steps_per_epoch)
-                if (rest == 0 and step < total_steps and config.eval_every_epochs
-                        and epoch_done % config.eval_every_epochs == 0):
-                    writer.scalars(step, evaluate(p_eval, state, eval_split, config, layout),
-                                   'eval/')
-            if stop.requested:
-                logging.warning('stop requested: saving step %d and exiting', step)
-                save(step)
-                return {'stopped_at_step': step}
-        if checkpointer.latest_step() != step:
-            save(step)
+        t_start = time.perf_counter()
+        state, step = run.train(
+            state, p_train, train_split, pre_train, total=total_steps,
+            global_batch=config.batch_size, seed=config.seed, rng=dropout_rng,
+            log_every=config.log_every_steps, checkpoint_every=config.checkpoint_every_steps,
+            hooks=[(config.eval_every_epochs * steps_per_epoch, evaluate_now)])
+        if run.stopped:
+            return {'stopped_at_step': step}
         result = evaluate(p_eval, state, eval_split, config, layout)
         result.update(step=step, train_wall_s=round(time.perf_counter() - t_start, 1),
                       dataset=config.dataset, split=config.eval_split)
-        writer.scalars(step, result, 'eval/')
+        run.writer.scalars(step, result, 'eval/')
         log_lib.write_json(os.path.join(workdir, 'eval.json'), result)
         return result
-    finally:
-        progress.close()
-        writer.close()
-        checkpointer.close()

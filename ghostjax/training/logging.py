@@ -9,6 +9,8 @@ from typing import Mapping
 from absl import logging
 import jax
 import numpy as np
+from tensorboardX import SummaryWriter
+from tqdm import tqdm
 
 
 class MetricWriter:
@@ -18,7 +20,6 @@ class MetricWriter:
         enabled = jax.process_index() == 0 if enabled is None else enabled
         self._tb = None
         if enabled:
-            from tensorboardX import SummaryWriter
             self._tb = SummaryWriter(os.path.join(workdir, 'tensorboard'))
 
     def scalars(self, step: int, scalars: Mapping[str, float], prefix: str = '') -> None:
@@ -47,7 +48,6 @@ class Progress:
     """tqdm bar over steps showing loss-like postfix values, images/s and the ETA."""
 
     def __init__(self, total: int, initial: int, images_per_step: int, desc: str):
-        from tqdm import tqdm
         self.bar = tqdm(total=total, initial=initial, desc=desc, unit='step', dynamic_ncols=True,
                         disable=jax.process_index() != 0, mininterval=2.0)
         self.images_per_step = images_per_step

@@ -1,17 +1,30 @@
-"""Bookkeeping both trainers share: resumable iteration over epochs, buffered metrics with
-non-finite checks, and checkpoints of host copies of the state."""
+"""The one loop skeleton under every trainer (classifier, GAN, compression fine-tuning).
+
+``Run`` owns a run's bookkeeping: the Orbax checkpointer (resume, periodic and final saves,
+refusing to save NaN/inf parameters), the TensorBoard writer, the progress bar, buffered
+metrics with a non-finite stop, and SIGTERM/SIGINT turned into save-and-exit. A trainer
+supplies only its wrapped step, its data and its hooks::
+
+    with loop.Run(workdir, devices=..., desc='train', ...) as run:
+        state = run.resume(state)
+        state, step = run.train(state, p_step, split, preprocess, ...)
+"""
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from absl import logging
 import jax
 import numpy as np
 
 from ghostjax import data
 from ghostjax.training import checkpoint as ckpt_lib
 from ghostjax.training import logging as log_lib
-from ghostjax.training.state import unreplicate
+from ghostjax.training.state import replicate, unreplicate
+
+# (every_steps, fn(step, state)): called after the step's checkpoint, before the last step.
+Hook = tuple[int, Callable[[int, Any], None]]
 
 
 def host_copy(tree: Any, devices: int) -> Any:
@@ -77,3 +90,84 @@ def save_checkpoint(checkpointer: ckpt_lib.Checkpointer, step: int, state: Any, 
     if not all(np.all(np.isfinite(x)) for x in jax.tree.leaves(params)):
         raise log_lib.NonFiniteLossError(step, 'parameter', float('nan'))
     checkpointer.save(step, state, {'step': step, **meta})
+
+
+class Run:
+    """Bookkeeping of one training run in ``workdir`` (None: console only, nothing written).
+
+    ``finite_keys``: metrics that stop the run when NaN/inf; ``postfix``: progress-bar label ->
+    metric; ``params_of(host_state)``: the parameters checked before each save; ``meta``: JSON
+    saved with every checkpoint; ``extra(step)``: more scalars for each metrics flush.
+    """
+
+    def __init__(self, workdir: str | None, *, devices: int, desc: str,
+                 finite_keys: tuple[str, ...], postfix: Mapping[str, str],
+                 params_of: Callable[[Any], Any], meta: Mapping[str, Any] | None = None,
+                 keep: int = 3, extra: Callable[[int], dict] | None = None):
+        self.workdir, self.devices, self.desc = workdir, devices, desc
+        self.finite_keys, self.postfix, self.params_of = finite_keys, postfix, params_of
+        self.meta, self.extra = dict(meta or {}), extra
+        self.checkpointer = ckpt_lib.Checkpointer(workdir, keep=keep) if workdir else None
+        self.writer = log_lib.MetricWriter(workdir) if workdir else log_lib.MetricWriter(
+            '', enabled=False)
+        self.progress: log_lib.Progress | None = None
+        self.log: MetricLog | None = None
+        self.stopped = False
+
+    def __enter__(self) -> 'Run':
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress:
+            self.progress.close()
+        self.writer.close()
+        if self.checkpointer:
+            self.checkpointer.close()
+
+    def resume(self, template: Any) -> Any:
+        """The latest checkpoint's state, or ``template`` when there is none (or no workdir)."""
+        return self.checkpointer.resume(template) if self.checkpointer else template
+
+    def save(self, step: int, state: Any) -> None:
+        """Flushes the metrics and checkpoints ``state`` (device state, replicated or not)."""
+        self.log.flush(step)
+        if self.checkpointer and self.checkpointer.latest_step() != step:
+            host = host_copy(state, self.devices)
+            save_checkpoint(self.checkpointer, step, host, self.params_of(host), self.meta)
+
+    def train(self, state: Any, p_step: Callable, split: data.Split,
+              preprocess: data.Preprocess, *, total: int, global_batch: int, seed: int,
+              rng: jax.Array, log_every: int, checkpoint_every: int,
+              hooks: Sequence[Hook] = ()) -> tuple[Any, int]:
+        """Runs ``p_step(state, batch, fold_in(rng, step))`` from the state's step to ``total``
+        (``state.step`` is read before placing: a host state); returns the device state and
+        the last step. Saves every ``checkpoint_every`` steps and at the end; on a stop signal
+        saves and sets ``self.stopped``."""
+        start = int(state.step)
+        layout = 'device' if self.devices > 1 else 'flat'
+        state = replicate(state) if self.devices > 1 else state
+        self.progress = log_lib.Progress(total, start, global_batch, self.desc)
+        self.log = MetricLog(self.writer, self.progress, self.devices, self.finite_keys,
+                             self.postfix, self.extra)
+        step = start
+        with ckpt_lib.StopSignal() as stop:
+            for i, batch in train_steps(split, start=start, total=total,
+                                        global_batch=global_batch, seed=seed,
+                                        preprocess=preprocess, layout=layout, stop=stop):
+                step_rng = jax.random.fold_in(rng, i)
+                state, metrics = p_step(state, batch, replicate(step_rng) if self.devices > 1
+                                        else step_rng)
+                self.log.add(i, metrics)
+                step = i + 1
+                if step % log_every == 0:
+                    self.log.flush(step)
+                if step % checkpoint_every == 0 or step == total:
+                    self.save(step, state)
+                for every, fn in hooks:
+                    if every and step % every == 0 and step < total:
+                        fn(step, state)
+            if stop.requested:
+                logging.warning('stop requested: saving step %d and exiting', step)
+                self.stopped = True
+        self.save(step, state)
+        return state, step

@@ -1,10 +1,13 @@
 """int8 quantization with qwix, BatchNorm folding, and checkpoint size accounting.
 
+qwix intercepts XLA's conv and dot ops, so both entry points clone the model with
+``impl='reference'`` (``ghostjax.ops.policy``): every conv is then one
+``lax.conv_general_dilated`` (the fast shifted depthwise form is no conv op and would silently
+stay float).
+
 * ``ptq(model, variables, x)``: post-training quantization. Weights become int8 with one float32
   scale per output channel; activations are quantized to int8 on the fly (qwix's dynamic range:
-  per-token scales). Depthwise convs are quantized too: the model is cloned with
-  ``depthwise_impl='grouped'`` so that every conv is one ``lax.conv_general_dilated`` qwix can
-  intercept (the ``'shifted'`` depthwise is not a conv op and would silently stay float).
+  per-token scales). Depthwise convs are quantized too.
 * ``qat(model)``: quantization-aware training (qwix fake quantization with straight-through
   gradients) of every conv and dense layer **except the depthwise convs, which stay float**:
   qwix 0.1.8's QAT backward fails on ``feature_group_count=C`` convolutions (a
@@ -27,14 +30,13 @@ import jax.numpy as jnp
 import numpy as np
 import qwix
 
-# Module names of the depthwise convs in ghostjax's models (their kernels are [kh, kw, 1, C]).
-DEPTHWISE = r'(^|/)(cheap_conv|conv_dw|shortcut_dw|dfc_h|dfc_v)$'
+from ghostjax.nn import roles
+
+# Module paths of the depthwise convs in ghostjax's models (``ghostjax.nn.roles``).
+DEPTHWISE = rf'(^|/)({"|".join(roles.names("depthwise"))})$'
 # conv name -> the BatchNorm right after it, in ghostjax's models.
-CONV_BN = {'conv_stem': 'bn1', 'primary_conv': 'primary_bn', 'cheap_conv': 'cheap_bn',
-           'conv_dw': 'bn_dw', 'shortcut_dw': 'shortcut_dw_bn', 'shortcut_pw': 'shortcut_pw_bn',
-           'blocks_9_conv': 'blocks_9_bn', 'dfc_conv': 'dfc_bn', 'dfc_h': 'dfc_h_bn',
-           'dfc_v': 'dfc_v_bn'}
-BN_EPSILON = 1e-5  # ghostjax.layers.batch_norm
+CONV_BN = roles.conv_norm_pairs()
+BN_EPSILON = 1e-5  # ghostjax.nn.layers.Layers.norm
 QTYPES = {'int8': jnp.int8}
 
 
@@ -44,12 +46,16 @@ def _qtype(name: str):
     return QTYPES[name]
 
 
+def _reference(model: nn.Module) -> nn.Module:
+    """``model`` with every layer's reference XLA op, which qwix can intercept."""
+    return model.clone(impl='reference') if hasattr(model, 'impl') else model
+
+
 def ptq(model: nn.Module, variables: dict, x: jax.Array, qtype: str = 'int8'
         ) -> tuple[nn.Module, dict]:
     """(quantized model, quantized variables) for inference. ``x`` is an example input (only
     its shape and dtype are used). Apply as ``qmodel.apply(qvariables, x, ...)``."""
-    if hasattr(model, 'depthwise_impl'):
-        model = model.clone(depthwise_impl='grouped')
+    model = _reference(model)
     t = _qtype(qtype)
     provider = qwix.PtqProvider([qwix.QuantizationRule(module_path='.*', weight_qtype=t,
                                                        act_qtype=t)])
@@ -66,6 +72,7 @@ def qat(model: nn.Module, qtype: str = 'int8') -> nn.Module:
     dense layer but the depthwise ones (see the module docstring). Same parameters as
     ``model``; train it like ``model``, then ``ptq`` the result."""
     t = _qtype(qtype)
+    model = _reference(model)
     rules = [qwix.QtRule(module_path=f'.*{DEPTHWISE}'),  # no qtype: stays float
              qwix.QtRule(module_path='.*', weight_qtype=t, act_qtype=t)]
     return qwix.quantize_model(model, qwix.QtProvider(rules))

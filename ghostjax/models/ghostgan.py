@@ -18,37 +18,13 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ghostjax.dcgan import DiscriminatorHead, check_images, check_latent, condition
-from ghostjax.ghost import GhostBottleneck, GhostModule
-from ghostjax.layers import DepthwiseConv, batch_norm, conv
+from ghostjax.nn.gan import (DiscriminatorHead, GhostUpBlock, check_images, check_latent,
+                             condition)
+from ghostjax.nn.ghost import GhostBottleneck
+from ghostjax.nn.layers import Layers
 
 Dtype = Any
 START_SIZE = {28: 7, 32: 4, 64: 4}
-
-
-def upsample2x(x: jax.Array) -> jax.Array:
-    """Nearest-neighbour 2x upsampling of ``[B, H, W, C]``."""
-    return jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)
-
-
-class GhostUpBlock(nn.Module):
-    """[2x upsample] -> GhostModule (ReLU) -> depthwise 3x3 + BN -> GhostModule (ReLU)."""
-    features: int
-    upsample: bool = True
-    depthwise_impl: str = 'auto'
-    dtype: Dtype = jnp.float32
-    bn_axis_name: str | None = None
-
-    @nn.compact
-    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
-        if self.upsample:
-            x = upsample2x(x)
-        kw = dict(depthwise_impl=self.depthwise_impl, dtype=self.dtype,
-                  bn_axis_name=self.bn_axis_name)
-        h = GhostModule(self.features, name='ghost1', **kw)(x, train)
-        h = DepthwiseConv(3, impl=self.depthwise_impl, dtype=self.dtype, name='conv_dw')(h)
-        h = batch_norm(train, self.dtype, 'bn_dw', self.bn_axis_name)(h)
-        return GhostModule(self.features, name='ghost2', **kw)(h, train)
 
 
 class GhostGenerator(nn.Module):
@@ -62,13 +38,14 @@ class GhostGenerator(nn.Module):
     z_dim: int = 100
     base_features: int = 32
     num_classes: int = 0
-    depthwise_impl: str = 'auto'
+    impl: str = 'auto'  # ghostjax.ops.policy
     dtype: Dtype = jnp.float32
     bn_axis_name: str | None = None
 
     @nn.compact
     def __call__(self, z: jax.Array, labels: jax.Array | None = None, train: bool = False):
         check_latent(z, self.z_dim, 'GhostGenerator')
+        ly = Layers(self.dtype, self.impl, self.bn_axis_name)
         if self.resolution not in START_SIZE:
             raise ValueError(f'GhostGenerator makes {sorted(START_SIZE)} pixel images; got '
                              f'resolution {self.resolution}')
@@ -78,13 +55,11 @@ class GhostGenerator(nn.Module):
         h = condition(z, labels, self.num_classes, self.z_dim).astype(self.dtype)
         h = nn.Dense(s0 * s0 * widths[0], use_bias=False, dtype=self.dtype, name='project')(h)
         h = h.reshape(-1, s0, s0, widths[0])
-        h = nn.relu(batch_norm(train, self.dtype, 'project_bn', self.bn_axis_name)(h))
+        h = nn.relu(ly.norm(train, 'project_bn')(h))
         first = 0 if self.resolution == 28 else 1
         for i, w in enumerate(widths[first:], start=first):
-            h = GhostUpBlock(w, upsample=i > 0, depthwise_impl=self.depthwise_impl,
-                             dtype=self.dtype, bn_axis_name=self.bn_axis_name,
-                             name=f'block{i}')(h, train)
-        h = conv(self.channels, 3, use_bias=True, dtype=self.dtype, name='to_image')(h)
+            h = GhostUpBlock(w, upsample=i > 0, layers=ly, name=f'block{i}')(h, train)
+        h = ly.conv(self.channels, 3, use_bias=True, name='to_image')(h)
         return jnp.tanh(h.astype(jnp.float32))
 
 
@@ -96,24 +71,24 @@ class GhostDiscriminator(nn.Module):
     base_features: int = 32
     num_classes: int = 0
     spectral_norm: bool = False
-    depthwise_impl: str = 'auto'
+    impl: str = 'auto'  # ghostjax.ops.policy
     dtype: Dtype = jnp.float32
     bn_axis_name: str | None = None
 
     @nn.compact
     def __call__(self, x: jax.Array, labels: jax.Array | None = None, train: bool = False):
         check_images(x, self.resolution, self.channels, 'GhostDiscriminator')
+        ly = Layers(self.dtype, self.impl, self.bn_axis_name)
         if self.spectral_norm:
             raise ValueError('GhostDiscriminator does not support spectral_norm (its BN-based '
                              'Ghost blocks are not wrapped); use a DCGAN/MLP discriminator')
-        h = conv(self.base_features, 3, dtype=self.dtype, name='stem')(x.astype(self.dtype))
+        h = ly.conv(self.base_features, 3, name='stem')(x.astype(self.dtype))
         h = nn.leaky_relu(h, 0.2)
         size, width, i = self.resolution, self.base_features, 0
         while size > 4:
             width *= 2
-            h = GhostBottleneck(width, width, 3, 2, se_ratio=0.25 if i > 0 else 0.0,
-                                depthwise_impl=self.depthwise_impl, dtype=self.dtype,
-                                bn_axis_name=self.bn_axis_name, name=f'block{i}')(h, train)
+            h = GhostBottleneck(width, width, 3, 2, se_ratio=0.25 if i > 0 else 0.0, layers=ly,
+                                name=f'block{i}')(h, train)
             h = nn.leaky_relu(h, 0.2)
             size, i = -(-size // 2), i + 1
         return DiscriminatorHead(self.num_classes, name='head')(

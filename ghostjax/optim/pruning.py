@@ -15,8 +15,8 @@ Methods (``method``):
 Sparsity schedules: ``one_shot(s, step)`` and ``polynomial(s, begin, end, every)`` (Zhu & Gupta
 2017: ``s_t = s (1 - (1 - (t - begin) / (end - begin))^3)``, updated every ``every`` steps).
 Which parameters are prunable is a path filter (``prunable``): by default conv and dense
-kernels, never BN parameters, biases or depthwise kernels ``[kh, kw, 1, C]`` (a few hundred
-weights each, and the ones Ghost modules rely on).
+kernels, never BN parameters, biases or depthwise kernels (a few hundred weights each, and the
+ones Ghost modules rely on; which modules are depthwise is ``ghostjax.nn.roles``' table).
 """
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ghostjax.nn import roles
+
 METHODS = ('magnitude', 'global_magnitude', 'n:m')
 Schedule = Callable[[jax.Array], jax.Array]
 
@@ -40,13 +42,13 @@ def _path(keys: tuple) -> str:
 def prunable(params: Any, include: str = r'(^|/)kernel$', exclude: str | None = None,
              skip_depthwise: bool = True) -> Any:
     """Bool tree: True where the ``/``-joined path matches ``include`` (and not ``exclude``),
-    the leaf has >= 2 dims and (with ``skip_depthwise``) is not a ``[kh, kw, 1, C]`` kernel.
-    Raises ValueError when nothing matches."""
+    the leaf has >= 2 dims and (with ``skip_depthwise``) is not a depthwise kernel
+    (``roles.kind_of``). Raises ValueError when nothing matches."""
     flat = flax.traverse_util.flatten_dict(params)
     out = {}
     for keys, leaf in flat.items():
         p = _path(keys)
-        depthwise = np.ndim(leaf) == 4 and np.shape(leaf)[2] == 1
+        depthwise = roles.kind_of(keys, np.shape(leaf)) == 'depthwise'
         out[keys] = bool(re.search(include, p) and np.ndim(leaf) >= 2
                          and not (exclude and re.search(exclude, p))
                          and not (skip_depthwise and depthwise))

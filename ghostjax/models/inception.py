@@ -10,12 +10,14 @@ first E blocks exclude padding from the mean, and the last E block max-pools its
 """
 from __future__ import annotations
 
+import os
 from typing import Sequence
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import numpy as np
+
+from ghostjax.models.convert import convert_torch_state_dict
 
 
 def _pair(v):
@@ -169,27 +171,11 @@ def load_fid_inception(path: str) -> dict:
     Raises FileNotFoundError with the file's name when it is missing (it is never downloaded),
     and ValueError naming the first missing / unexpected / mis-shaped key when it does not fit.
     """
-    import os
-    from ghostjax.convert import convert_torch_state_dict
     if not os.path.exists(path):
         raise FileNotFoundError(f'{path} not found: download pytorch-fid\'s '
                                 'pt_inception-2015-12-05-6726825d.pth once and pass its path')
-    import torch
+    import torch  # optional dependency: only this loader needs it
     state_dict = torch.load(path, map_location='cpu', weights_only=True)
     template = jax.eval_shape(InceptionV3FID().init, jax.random.key(0),
                               jnp.zeros((1, 299, 299, 3)))
     return convert_torch_state_dict(state_dict, template)
-
-
-class InceptionExtractor:
-    """Same interface as ``DomainExtractor``: ``(features [N, 2048], probs [N, 1008])``."""
-
-    def __init__(self, variables: dict, image_shape: tuple[int, int, int], batch_size: int = 50,
-                 name: str = 'inception-2015-12-05'):
-        self.image_shape, self.batch_size, self.name = tuple(image_shape), batch_size, name
-        model = InceptionV3FID()
-        self._extract = jax.jit(lambda x: model.apply(variables, x))
-
-    def __call__(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        from ghostjax.metrics.extractors import check_and_batch
-        return check_and_batch(self, images)

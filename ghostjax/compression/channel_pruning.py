@@ -20,8 +20,8 @@ import flax
 import jax.numpy as jnp
 import numpy as np
 
-from ghostjax.ghost import make_divisible
-from ghostjax.ghostnet import GhostNet
+from ghostjax.models.ghostnet import GhostNet
+from ghostjax.nn.ghost import make_divisible
 
 
 def block_names(model: GhostNet) -> list[str]:

@@ -1,20 +1,19 @@
 """Ghost blocks (Han et al., CVPR 2020, arXiv 1911.11907) and GhostNetV2's DFC attention.
 
-All tensors are ``[B, H, W, C]``. Submodule names mirror the reference PyTorch key names
-(see ``ghostjax.convert``) so released weights map onto them one to one.
+All tensors are ``[B, H, W, C]``. Submodule names are the ones ``ghostjax.nn.roles`` lists
+(with their PyTorch key names, so released weights map onto them one to one). Every block takes
+the model's ``Layers`` (dtype, impl policy, BatchNorm axis) as one attribute.
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Callable
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ghostjax.layers import DepthwiseConv, batch_norm, conv
-
-Dtype = Any
+from ghostjax.nn.layers import Layers
 
 
 def make_divisible(v: float, divisor: int = 4, min_value: int | None = None,
@@ -41,20 +40,16 @@ class DFCAttention(nn.Module):
     Returns the gate ``[B, H, W, features]``.
     """
     features: int
-    depthwise_impl: str = 'auto'
-    dtype: Dtype = jnp.float32
-    bn_axis_name: str | None = None
+    layers: Layers = Layers()
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+        ly = self.layers
         h, w = x.shape[1:3]
         y = nn.avg_pool(x, (2, 2), (2, 2))
-        y = conv(self.features, dtype=self.dtype, name='dfc_conv')(y)
-        y = batch_norm(train, self.dtype, 'dfc_bn', self.bn_axis_name)(y)
-        y = DepthwiseConv((1, 5), impl=self.depthwise_impl, dtype=self.dtype, name='dfc_h')(y)
-        y = batch_norm(train, self.dtype, 'dfc_h_bn', self.bn_axis_name)(y)
-        y = DepthwiseConv((5, 1), impl=self.depthwise_impl, dtype=self.dtype, name='dfc_v')(y)
-        y = batch_norm(train, self.dtype, 'dfc_v_bn', self.bn_axis_name)(y)
+        y = ly.norm(train, 'dfc_bn')(ly.conv(self.features, name='dfc_conv')(y))
+        y = ly.norm(train, 'dfc_h_bn')(ly.depthwise((1, 5), name='dfc_h')(y))
+        y = ly.norm(train, 'dfc_v_bn')(ly.depthwise((5, 1), name='dfc_v')(y))
         y = jax.nn.sigmoid(y)
         hp, wp = y.shape[1:3]
         y = jnp.take(y, jnp.arange(h) * hp // h, axis=1)
@@ -80,13 +75,12 @@ class GhostModule(nn.Module):
     dw_size: int = 3
     dfc: bool = False
     activation: Callable[[jax.Array], jax.Array] = nn.relu
-    depthwise_impl: str = 'auto'
-    dtype: Dtype = jnp.float32
-    bn_axis_name: str | None = None
     primary_features: int | None = None
+    layers: Layers = Layers()
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+        ly = self.layers
         act = self.activation if self.relu else (lambda v: v)
         init = math.ceil(self.features / 2)
         if self.primary_features is not None:
@@ -97,15 +91,13 @@ class GhostModule(nn.Module):
                 raise ValueError('a channel-pruned Ghost module (primary_features) cannot have '
                                  'a DFC gate')
             init = self.primary_features
-        primary = conv(init, self.kernel_size, dtype=self.dtype, name='primary_conv')(x)
-        primary = act(batch_norm(train, self.dtype, 'primary_bn', self.bn_axis_name)(primary))
-        cheap = DepthwiseConv(self.dw_size, impl=self.depthwise_impl, dtype=self.dtype,
-                              name='cheap_conv')(primary)
-        cheap = act(batch_norm(train, self.dtype, 'cheap_bn', self.bn_axis_name)(cheap))
+        primary = ly.conv(init, self.kernel_size, name='primary_conv')(x)
+        primary = act(ly.norm(train, 'primary_bn')(primary))
+        cheap = act(ly.norm(train, 'cheap_bn')(ly.depthwise(self.dw_size, name='cheap_conv')(
+            primary)))
         out = jnp.concatenate([primary, cheap], axis=-1)[..., :self.features]
         if self.dfc:
-            out = out * DFCAttention(self.features, self.depthwise_impl, self.dtype,
-                                     self.bn_axis_name, name='dfc')(x, train).astype(out.dtype)
+            out = out * DFCAttention(self.features, ly, name='dfc')(x, train).astype(out.dtype)
         return out
 
 
@@ -113,16 +105,16 @@ class SqueezeExcite(nn.Module):
     """Squeeze-and-excite: pool, 1x1 conv to ``make_divisible(ratio * C, 4)`` (or
     ``reduced_features``), ReLU, 1x1 conv, hard-sigmoid gate, multiply."""
     se_ratio: float = 0.25
-    dtype: Dtype = jnp.float32
     reduced_features: int | None = None
+    layers: Layers = Layers()
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         c = x.shape[-1]
         s = jnp.mean(x, axis=(1, 2), keepdims=True)
         reduced = self.reduced_features or make_divisible(c * self.se_ratio, 4)
-        s = nn.relu(conv(reduced, use_bias=True, dtype=self.dtype, name='conv_reduce')(s))
-        s = conv(c, use_bias=True, dtype=self.dtype, name='conv_expand')(s)
+        s = nn.relu(self.layers.conv(reduced, use_bias=True, name='conv_reduce')(s))
+        s = self.layers.conv(c, use_bias=True, name='conv_expand')(s)
         return x * hard_sigmoid(s)
 
 
@@ -140,29 +132,22 @@ class GhostBottleneck(nn.Module):
     strides: int = 1
     se_ratio: float = 0.0
     dfc: bool = False
-    depthwise_impl: str = 'auto'
-    dtype: Dtype = jnp.float32
-    bn_axis_name: str | None = None
     primary_features: int | None = None
+    layers: Layers = Layers()
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
-        dw = dict(impl=self.depthwise_impl, dtype=self.dtype)
-        ghost = dict(depthwise_impl=self.depthwise_impl, dtype=self.dtype,
-                     bn_axis_name=self.bn_axis_name)
+        ly, k, s = self.layers, self.kernel_size, self.strides
         y = GhostModule(self.mid_features, relu=True, dfc=self.dfc, name='ghost1',
-                        primary_features=self.primary_features, **ghost)(x, train)
-        if self.strides > 1:
-            y = DepthwiseConv(self.kernel_size, self.strides, name='conv_dw', **dw)(y)
-            y = batch_norm(train, self.dtype, 'bn_dw', self.bn_axis_name)(y)
+                        primary_features=self.primary_features, layers=ly)(x, train)
+        if s > 1:
+            y = ly.norm(train, 'bn_dw')(ly.depthwise(k, s, name='conv_dw')(y))
         if self.se_ratio > 0:
-            y = SqueezeExcite(self.se_ratio, self.dtype, name='se', reduced_features=make_divisible(
-                self.mid_features * self.se_ratio, 4))(y)
-        y = GhostModule(self.features, relu=False, name='ghost2', **ghost)(y, train)
-        if x.shape[-1] == self.features and self.strides == 1:
+            y = SqueezeExcite(self.se_ratio, make_divisible(self.mid_features * self.se_ratio, 4),
+                              ly, name='se')(y)
+        y = GhostModule(self.features, relu=False, name='ghost2', layers=ly)(y, train)
+        if x.shape[-1] == self.features and s == 1:
             return y + x
-        s = DepthwiseConv(self.kernel_size, self.strides, name='shortcut_dw', **dw)(x)
-        s = batch_norm(train, self.dtype, 'shortcut_dw_bn', self.bn_axis_name)(s)
-        s = conv(self.features, dtype=self.dtype, name='shortcut_pw')(s)
-        s = batch_norm(train, self.dtype, 'shortcut_pw_bn', self.bn_axis_name)(s)
-        return y + s
+        r = ly.norm(train, 'shortcut_dw_bn')(ly.depthwise(k, s, name='shortcut_dw')(x))
+        r = ly.norm(train, 'shortcut_pw_bn')(ly.conv(self.features, name='shortcut_pw')(r))
+        return y + r

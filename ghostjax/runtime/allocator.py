@@ -6,7 +6,7 @@ a GhostNet 1.0x training step at batch 32, 224x224, takes ~430k page faults and 
 kernel time on 2 cores (step ~1.1 s). jemalloc configured never to give memory back reuses the
 same pages, and the step drops to ~0.7 s (``python -m benchmarks.allocator``; README,
 Performance). The allocator has to be chosen before the process starts (``LD_PRELOAD``), so
-this module only builds the environment; ``python -m ghostjax.allocator`` prints it as
+this module only builds the environment; ``python -m ghostjax.runtime.allocator`` prints it as
 ``NAME=value`` words for ``env`` (``make run`` does this), or nothing when jemalloc is absent
 (Debian/Ubuntu: ``apt-get install libjemalloc2``).
 """
@@ -61,7 +61,7 @@ def log_hint(backend: str) -> None:
     """Logs how to get the faster allocator when running on CPU without it."""
     if backend == 'cpu' and not active():
         logging.info('CPU run with the system malloc: start with `env $(python -m '
-                     'ghostjax.allocator) ...` (jemalloc; `make run` does) for faster steps')
+                     'ghostjax.runtime.allocator) ...` (jemalloc; `make run` does) for faster steps')
 
 
 if __name__ == '__main__':

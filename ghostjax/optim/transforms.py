@@ -1,9 +1,6 @@
-"""Parameter-side optimisation helpers: weight clipping (WGAN) as an optax transformation, and
-L1 / L2 penalties over a path filter (``ghostjax.pruning.prunable`` by default: conv and dense
+"""Parameter-side helpers: weight clipping (WGAN) as an optax transformation, and L1 / L2
+penalties over a path filter (``ghostjax.optim.pruning.prunable`` by default: conv and dense
 kernels, never BN parameters or biases).
-
-Decoupled weight decay over the same filter is optax's own
-``optax.add_decayed_weights(rate, mask=prunable)`` (or ``optax.adamw(..., mask=prunable)``).
 """
 from __future__ import annotations
 
@@ -13,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ghostjax.pruning import prunable, selected
+from ghostjax.optim.pruning import prunable, selected
 
 
 def clip_weights(limit: float) -> optax.GradientTransformation:

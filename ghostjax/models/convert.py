@@ -15,15 +15,8 @@ import flax
 import jax
 import numpy as np
 
-_MODULE_NAMES = {
-    'blocks_9_conv': 'blocks.9.0.conv', 'blocks_9_bn': 'blocks.9.0.bn1',
-    'primary_conv': 'primary_conv.0', 'primary_bn': 'primary_conv.1',
-    'cheap_conv': 'cheap_operation.0', 'cheap_bn': 'cheap_operation.1',
-    'dfc_conv': 'short_conv.0', 'dfc_bn': 'short_conv.1', 'dfc_h': 'short_conv.2',
-    'dfc_h_bn': 'short_conv.3', 'dfc_v': 'short_conv.4', 'dfc_v_bn': 'short_conv.5',
-    'shortcut_dw': 'shortcut.0', 'shortcut_dw_bn': 'shortcut.1', 'shortcut_pw': 'shortcut.2',
-    'shortcut_pw_bn': 'shortcut.3',
-}
+from ghostjax.nn import roles
+
 _LEAF_NAMES = {('params', 'kernel'): 'weight', ('params', 'scale'): 'weight',
                ('params', 'bias'): 'bias', ('batch_stats', 'mean'): 'running_mean',
                ('batch_stats', 'var'): 'running_var'}
@@ -36,11 +29,9 @@ def torch_key(path: tuple[str, ...]) -> str:
         raise ValueError(f'no PyTorch counterpart for variable {"/".join(path)}')
     names = []
     for m in modules:
-        if m == 'dfc':
-            continue  # GhostNetV2 keeps the DFC layers directly in the ghost module.
         block = re.fullmatch(r'blocks_(\d+)_(\d+)', m)
-        names.append(f'blocks.{block[1]}.{block[2]}' if block else _MODULE_NAMES.get(m, m))
-    return '.'.join(names + [_LEAF_NAMES[collection, leaf]])
+        names.append(f'blocks.{block[1]}.{block[2]}' if block else roles.torch_name(m))
+    return '.'.join([n for n in names if n] + [_LEAF_NAMES[collection, leaf]])
 
 
 def _to_flax_layout(w: np.ndarray) -> np.ndarray:
@@ -90,7 +81,7 @@ def load_torch_checkpoint(path: str, model, input_shape=(1, 224, 224, 3)) -> dic
     """Reads a PyTorch GhostNet checkpoint (``.pth``, optionally wrapped in ``{'state_dict': …}``)
     and returns Flax variables for ``model``. Needs torch installed."""
     try:
-        import torch
+        import torch  # optional dependency: only this loader needs it
     except ImportError as e:
         raise ImportError('reading .pth files needs torch: pip install "ghostjax[torch]"') from e
     sd = torch.load(path, map_location='cpu', weights_only=True)

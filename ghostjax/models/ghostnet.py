@@ -11,8 +11,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ghostjax.ghost import GhostBottleneck, make_divisible
-from ghostjax.layers import batch_norm, conv
+from ghostjax.nn.ghost import GhostBottleneck, make_divisible
+from ghostjax.nn.layers import Layers
 
 Dtype = Any
 
@@ -43,7 +43,7 @@ class GhostNet(nn.Module):
       dropout: dropout rate before the classifier (active when ``train=True``).
       stem_stride: 2 as published; 1 for small images (28x28, 32x32).
       version: 1, or 2 for GhostNetV2's DFC attention in ghost1 of every block after the second.
-      depthwise_impl: 'auto' | 'grouped' | 'shifted' (see ``ghostjax.layers``).
+      impl: 'auto' | 'reference' | 'fast', for every layer (``ghostjax.ops.policy``).
       dtype: compute dtype (e.g. ``jnp.bfloat16``); parameters stay float32.
       bn_axis_name: pmap axis over which BatchNorm averages batch statistics in training.
       stages: the bottleneck table, ``((kernel, expansion, out, se_ratio, stride), ...)`` per
@@ -64,7 +64,7 @@ class GhostNet(nn.Module):
     stem_stride: int = 2
     version: int = 1
     num_features: int = 1280
-    depthwise_impl: str = 'auto'
+    impl: str = 'auto'
     dtype: Dtype = jnp.float32
     bn_axis_name: str | None = None
     stages: tuple = GHOSTNET_STAGES
@@ -101,10 +101,10 @@ class GhostNet(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False, output: str = 'logits'):
         self._check(x, output)
-        d = self.dtype
-        x = conv(make_divisible(16 * self.width, 4), 3, self.stem_stride, dtype=d,
-                 name='conv_stem')(x.astype(d))
-        x = nn.relu(batch_norm(train, d, 'bn1', self.bn_axis_name)(x))
+        ly = Layers(self.dtype, self.impl, self.bn_axis_name)
+        x = ly.conv(make_divisible(16 * self.width, 4), 3, self.stem_stride, name='conv_stem')(
+            x.astype(self.dtype))
+        x = nn.relu(ly.norm(train, 'bn1')(x))
         stride, features = self.stem_stride, {}
         block_id = 0
         for i, stage in enumerate(self.stages):
@@ -115,22 +115,20 @@ class GhostNet(nn.Module):
                 x = GhostBottleneck(make_divisible(exp * self.width, 4),
                                     make_divisible(c * self.width, 4), k, s, se,
                                     dfc=self.version == 2 and block_id > 1,
-                                    depthwise_impl=self.depthwise_impl, dtype=d,
-                                    bn_axis_name=self.bn_axis_name,
                                     primary_features=(self.ghost1_primary[block_id]
                                                       if self.ghost1_primary else None),
-                                    name=f'blocks_{i}_{j}')(x, train)
+                                    layers=ly, name=f'blocks_{i}_{j}')(x, train)
                 block_id += 1
         exp_last = self.stages[-1][-1][1]
-        x = conv(make_divisible(exp_last * self.width, 4), dtype=d, name='blocks_9_conv')(x)
-        x = nn.relu(batch_norm(train, d, 'blocks_9_bn', self.bn_axis_name)(x))
+        x = ly.conv(make_divisible(exp_last * self.width, 4), name='blocks_9_conv')(x)
+        x = nn.relu(ly.norm(train, 'blocks_9_bn')(x))
         features[stride] = x
         if output == 'features':
             return {k: v for k, v in features.items() if k > self.stem_stride}
         x = jnp.mean(x, axis=(1, 2), keepdims=True)
-        x = nn.relu(conv(self.num_features, use_bias=True, dtype=d, name='conv_head')(x))
+        x = nn.relu(ly.conv(self.num_features, use_bias=True, name='conv_head')(x))
         x = x.reshape(x.shape[0], -1)
         if output == 'pre_logits':
             return x
         x = nn.Dropout(self.dropout, deterministic=not train)(x)
-        return nn.Dense(self.num_classes, dtype=d, name='classifier')(x)
+        return nn.Dense(self.num_classes, dtype=self.dtype, name='classifier')(x)

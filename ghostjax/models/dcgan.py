@@ -23,77 +23,19 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ghostjax.layers import BatchNorm, ConvTranspose, batch_norm
+from ghostjax.nn.gan import (DiscriminatorHead, check_images, check_latent, condition,
+                             leaky_relu, leaky_relu_tf, sn)
+from ghostjax.nn.layers import BatchNorm, ConvTranspose, Layers
 
 Dtype = Any
 
 
-def leaky_relu(x: jax.Array) -> jax.Array:
-    return nn.leaky_relu(x, 0.2)
-
-
-def leaky_relu_tf(x: jax.Array) -> jax.Array:
-    """Keras' LeakyReLU default slope 0.3 (the TF DCGAN tutorial)."""
-    return nn.leaky_relu(x, 0.3)
-
-
-def conv_transpose(features: int, kernel: int, strides: int, padding: int, name: str,
-                   use_bias: bool = False, dtype: Dtype = jnp.float32,
-                   impl: str = 'auto') -> ConvTranspose:
+def conv_transpose(ly: Layers, features: int, kernel: int, strides: int, padding: int,
+                   name: str) -> ConvTranspose:
     """PyTorch ``ConvTranspose2d(k, s, p)``: output ``(in - 1) * s - 2p + k``."""
     q = kernel - 1 - padding
-    return ConvTranspose(features, (kernel, kernel), (strides, strides), ((q, q), (q, q)),
-                         use_bias=use_bias, impl=impl, dtype=dtype, name=name)
-
-
-def check_latent(z: jax.Array, z_dim: int, who: str) -> None:
-    if z.ndim != 2 or z.shape[-1] != z_dim:
-        raise ValueError(f'{who} expects latents of shape [B, {z_dim}], got {tuple(z.shape)}')
-
-
-def check_images(x: jax.Array, size: int, channels: int, who: str) -> None:
-    if x.ndim != 4 or tuple(x.shape[1:]) != (size, size, channels):
-        raise ValueError(f'{who} expects images of shape [B, {size}, {size}, {channels}], '
-                         f'got {tuple(x.shape)}')
-
-
-def condition(z: jax.Array, labels: jax.Array | None, num_classes: int, dim: int) -> jax.Array:
-    """Concatenates a learned label embedding to ``z`` for class-conditional generators."""
-    if num_classes == 0:
-        return z
-    if labels is None:
-        raise ValueError(f'a class-conditional model ({num_classes} classes) needs labels')
-    return jnp.concatenate([z, nn.Embed(num_classes, dim, name='label_embed')(labels)], -1)
-
-
-class DiscriminatorHead(nn.Module):
-    """Final logit from features ``[B, F]``: dense (+ projection term when conditional)."""
-    num_classes: int = 0
-    spectral_norm: bool = False
-
-    @nn.compact
-    def __call__(self, h: jax.Array, labels: jax.Array | None, train: bool) -> jax.Array:
-        out = sn(nn.Dense(1, name='out'), self.spectral_norm)(h, update_stats=train)[:, 0]
-        if self.num_classes:
-            if labels is None:
-                raise ValueError(f'a class-conditional model ({self.num_classes} classes) '
-                                 'needs labels')
-            embed = nn.Embed(self.num_classes, h.shape[-1], name='label_proj')(labels)
-            out = out + jnp.sum(embed * h, axis=-1)
-        return out
-
-
-class _Plain(nn.Module):
-    """Calls a layer, ignoring ``update_stats`` (the no-spectral-norm case of ``sn``)."""
-    layer: nn.Module
-
-    def __call__(self, x, update_stats: bool = False):
-        return self.layer(x)
-
-
-def sn(layer: nn.Module, enabled: bool) -> nn.Module:
-    """``layer`` wrapped in spectral normalisation when ``enabled``; call with update_stats."""
-    return nn.SpectralNorm(layer) if enabled else _Plain(layer)
+    return ly.conv_transpose(features, (kernel, kernel), (strides, strides), ((q, q), (q, q)),
+                             name=name)
 
 
 class DCGANGenerator(nn.Module):
@@ -104,7 +46,7 @@ class DCGANGenerator(nn.Module):
     z_dim: int = 100
     ngf: int = 64
     num_classes: int = 0
-    conv_impl: str = 'auto'  # transposed convs: see ghostjax.layers.ConvTranspose
+    impl: str = 'auto'  # ghostjax.ops.policy
     dtype: Dtype = jnp.float32
     bn_axis_name: str | None = None
 
@@ -115,14 +57,13 @@ class DCGANGenerator(nn.Module):
         if self.resolution < 8 or 2 ** (n_up + 2) != self.resolution:
             raise ValueError(f'DCGANGenerator makes 2^k x 2^k images (k >= 3); got resolution '
                              f'{self.resolution}')
+        ly = Layers(self.dtype, self.impl, self.bn_axis_name)
         h = condition(z, labels, self.num_classes, self.z_dim)[:, None, None, :].astype(self.dtype)
         for i in range(n_up):
-            h = conv_transpose(self.ngf * 2 ** (n_up - 1 - i), 4, 1 if i == 0 else 2,
-                               0 if i == 0 else 1, f'convt{i}', dtype=self.dtype,
-                               impl=self.conv_impl)(h)
-            h = nn.relu(batch_norm(train, self.dtype, f'bn{i}', self.bn_axis_name)(h))
-        h = conv_transpose(self.channels, 4, 2, 1, f'convt{n_up}', dtype=self.dtype,
-                           impl=self.conv_impl)(h)
+            h = conv_transpose(ly, self.ngf * 2 ** (n_up - 1 - i), 4, 1 if i == 0 else 2,
+                               0 if i == 0 else 1, f'convt{i}')(h)
+            h = nn.relu(ly.norm(train, f'bn{i}')(h))
+        h = conv_transpose(ly, self.channels, 4, 2, 1, f'convt{n_up}')(h)
         return jnp.tanh(h.astype(jnp.float32))
 
 
@@ -136,10 +77,12 @@ class DCGANDiscriminator(nn.Module):
     spectral_norm: bool = False
     dtype: Dtype = jnp.float32
     bn_axis_name: str | None = None
+    impl: str = 'auto'  # ghostjax.ops.policy
 
     @nn.compact
     def __call__(self, x: jax.Array, labels: jax.Array | None = None, train: bool = False):
         check_images(x, self.resolution, self.channels, 'DCGANDiscriminator')
+        ly = Layers(self.dtype, self.impl, self.bn_axis_name)
         n_down = int(math.log2(self.resolution)) - 2
         h = x.astype(self.dtype)
         for i in range(n_down):
@@ -147,7 +90,7 @@ class DCGANDiscriminator(nn.Module):
                            dtype=self.dtype, name=f'conv{i}'),
                    self.spectral_norm)(h, update_stats=train)
             if i > 0 and not self.spectral_norm:
-                h = batch_norm(train, self.dtype, f'bn{i}', self.bn_axis_name)(h)
+                h = ly.norm(train, f'bn{i}')(h)
             h = leaky_relu(h)
         if self.num_classes:
             return DiscriminatorHead(self.num_classes, self.spectral_norm, name='head')(
@@ -163,7 +106,7 @@ class DCGAN28Generator(nn.Module):
     z_dim: int = 100
     channels: int = 1
     num_classes: int = 0
-    conv_impl: str = 'auto'  # transposed convs: see ghostjax.layers.ConvTranspose
+    impl: str = 'auto'  # ghostjax.ops.policy
     dtype: Dtype = jnp.float32
     bn_axis_name: str | None = None
     resolution: int = 28
@@ -171,21 +114,21 @@ class DCGAN28Generator(nn.Module):
     @nn.compact
     def __call__(self, z: jax.Array, labels: jax.Array | None = None, train: bool = False):
         check_latent(z, self.z_dim, 'DCGAN28Generator')
+        ly = Layers(self.dtype, self.impl, self.bn_axis_name)
         h = condition(z, labels, self.num_classes, self.z_dim).astype(self.dtype)
         h = nn.Dense(7 * 7 * 256, use_bias=False, dtype=self.dtype, name='dense')(h)
-        h = leaky_relu_tf(_keras_bn(train, 'bn0', self.dtype, self.bn_axis_name)(h))
+        h = leaky_relu_tf(_keras_bn(ly, train, 'bn0')(h))
         h = h.reshape(-1, 7, 7, 256)
         for i, (f, s) in enumerate(((128, 1), (64, 2))):
-            h = ConvTranspose(f, (5, 5), (s, s), 'SAME', impl=self.conv_impl, dtype=self.dtype,
-                              name=f'convt{i}')(h)
-            h = leaky_relu_tf(_keras_bn(train, f'bn{i + 1}', self.dtype, self.bn_axis_name)(h))
-        h = ConvTranspose(self.channels, (5, 5), (2, 2), 'SAME', impl=self.conv_impl,
-                          dtype=self.dtype, name='convt2')(h)
+            h = ly.conv_transpose(f, (5, 5), (s, s), 'SAME', name=f'convt{i}')(h)
+            h = leaky_relu_tf(_keras_bn(ly, train, f'bn{i + 1}')(h))
+        h = ly.conv_transpose(self.channels, (5, 5), (2, 2), 'SAME', name='convt2')(h)
         return jnp.tanh(h.astype(jnp.float32))
 
 
-def _keras_bn(train: bool, name: str, dtype: Dtype, axis_name: str | None) -> BatchNorm:
-    return batch_norm(train, dtype, name, axis_name, momentum=0.99, epsilon=1e-3)
+def _keras_bn(ly: Layers, train: bool, name: str) -> BatchNorm:
+    """Keras' BatchNormalization defaults (momentum 0.99, epsilon 1e-3)."""
+    return ly.norm(train, name, momentum=0.99, epsilon=1e-3)
 
 
 class DCGAN28Discriminator(nn.Module):

@@ -7,9 +7,10 @@ zeros that stride dilation and full padding insert, as fvcore counts them; the k
 of a transposed conv, whose "kernel" is the output gradient: only products of real elements);
 so gradients count too, and ``count_macs(train_step, ...)`` gives the work of a step. Elementwise
 work (BN, activations, pooling) is not counted. That is the convention of the
-GhostNet paper's "FLOPs" (BN folded at inference). The shifted depthwise implementation
-(``ghostjax.layers.depthwise_conv_shifted``) is counted as the convolution it computes; its
-hand-written backward (elementwise code) is not.
+GhostNet paper's "FLOPs" (BN folded at inference). An op whose fast form is no XLA convolution
+registers its count next to itself (``register_macs``): the shifted depthwise conv
+(``ghostjax.ops.depthwise``) counts as the convolution it computes; its hand-written backward
+(elementwise code) is not counted.
 """
 from __future__ import annotations
 
@@ -18,6 +19,15 @@ from typing import Any, Callable
 
 import jax
 from jax.extend import core as jcore
+
+# Named ``jax.jit`` function -> MACs of one call, from its jaxpr equation (``register_macs``).
+_RULES: dict[str, Callable[[Any], int]] = {}
+
+
+def register_macs(jit_name: str, rule: Callable[[Any], int]) -> None:
+    """Counts every call of the named ``jax.jit`` function ``jit_name`` as ``rule(eqn)`` MACs
+    (instead of the ops inside it). Ops register this next to their definition."""
+    _RULES[jit_name] = rule
 
 
 def count_params(tree: Any) -> int:
@@ -64,9 +74,8 @@ def _eqn_macs(eqn) -> int:
         (lhs_contract, _), _ = eqn.params['dimension_numbers']
         lhs = eqn.invars[0].aval.shape
         return math.prod(eqn.outvars[0].aval.shape) * math.prod(lhs[d] for d in lhs_contract)
-    if eqn.params.get('name') == 'depthwise_conv_shifted':
-        kernel = eqn.invars[1].aval.shape
-        return math.prod(eqn.outvars[0].aval.shape) * kernel[0] * kernel[1]
+    if eqn.params.get('name') in _RULES:
+        return _RULES[eqn.params['name']](eqn)
     total = 0
     for sub in jcore.jaxprs_in_params(eqn.params):
         total += _jaxpr_macs(sub)

@@ -3,10 +3,10 @@ generator in, pruned / fine-tuned / quantized variants out, each measured the sa
 
 Every variant is one row: test accuracy (or FID, KID, IS, precision/recall), parameters, MACs
 per example, sparsity of the prunable kernels, and the bytes of its float32, sparse and int8
-checkpoints (``ghostjax.quantization.size_report``, BN folded). Rows go to
-``{workdir}/compress.json`` (with per-layer sparsity) and ``{workdir}/compress.md``; the float
-variables of every pruned / fine-tuned variant are saved with Orbax under
-``{workdir}/variants/<name>`` (int8 ones are re-made from them by ``quantization.ptq``).
+checkpoints (``quantization.size_report``, BN folded). Rows go to ``{workdir}/compress.json``
+(with per-layer sparsity); the float variables of every pruned / fine-tuned variant are saved
+with Orbax under ``{workdir}/variants/<name>`` (int8 ones are re-made from them by
+``quantization.ptq``).
 """
 from __future__ import annotations
 
@@ -21,19 +21,19 @@ import flax
 import jax
 import jax.numpy as jnp
 import ml_collections
-import numpy as np
 import optax
 import orbax.checkpoint as ocp
 
-from ghostjax import data, pruning, quantization
-from ghostjax.channel_pruning import prune_ghost_channels
-from ghostjax.counting import count_macs, count_params
-from ghostjax.training import checkpoint as ckpt_lib
+from ghostjax import data
+from ghostjax.compression import quantization
+from ghostjax.compression.channel_pruning import prune_ghost_channels
+from ghostjax.ops.counting import count_macs, count_params
+from ghostjax.optim import create_optimizer, pruning
 from ghostjax.training import classifier as cls_lib
 from ghostjax.training import gan as gan_lib
 from ghostjax.training import logging as log_lib
 from ghostjax.training import loop
-from ghostjax.training.state import TrainState, compile_step, decay_mask, replicate
+from ghostjax.training.state import TrainState, compile_step, replicate
 
 
 @flax.struct.dataclass
@@ -90,38 +90,23 @@ def finetune_classifier(model, variables: dict, base_config, ft: ml_collections.
     """Variables after ``ft.epochs`` of SGD (``ft.learning_rate`` cosine, Nesterov momentum,
     ``base_config``'s weight decay and augmentation) on ``split``. ``wrap(tx, total_steps)``
     wraps the optimizer (e.g. ``pruning.prune``). ``model`` may be a qwix QAT model."""
-    steps_per_epoch = split.num_examples // ft.batch_size
-    total = max(1, int(ft.epochs * steps_per_epoch))
-    schedule = optax.cosine_decay_schedule(ft.learning_rate, total)
-    tx = optax.chain(
-        optax.add_decayed_weights(base_config.weight_decay, mask=decay_mask),
-        optax.sgd(schedule, momentum=0.9, nesterov=True))
+    data.check_batch(ft.batch_size, 'device' if devices > 1 else 'flat')
+    total = max(1, int(ft.epochs * (split.num_examples // ft.batch_size)))
+    tx = create_optimizer('sgd', optax.cosine_decay_schedule(ft.learning_rate, total),
+                          weight_decay=base_config.weight_decay, momentum=0.9, nesterov=True)
     if wrap is not None:
         tx = wrap(tx, total)
     state = TrainState.create(apply_fn=model.apply, params=variables['params'],
                               batch_stats=variables['batch_stats'], tx=tx)
-    layout = 'device' if devices > 1 else 'flat'
-    data.check_batch(ft.batch_size, layout)
     p_train = compile_step(functools.partial(cls_lib.train_step,
                                              label_smoothing=base_config.label_smoothing), devices)
     pre = data.Preprocess.for_classifier(base_config.dataset, train=True,
                                          **base_config.get('input', {}))
-    rng = jax.random.key(ft.seed)
-    state = replicate(state) if devices > 1 else state
-    t0, losses = time.perf_counter(), []
-    with ckpt_lib.StopSignal() as stop:
-        for i, batch in loop.train_steps(split, start=0, total=total, global_batch=ft.batch_size,
-                                         seed=ft.seed, preprocess=pre, layout=layout, stop=stop):
-            step_rng = jax.random.fold_in(rng, i)
-            state, metrics = p_train(state, batch, replicate(step_rng) if devices > 1
-                                     else step_rng)
-            losses.append(metrics['loss'])
-            if (i + 1) % 100 == 0 or i + 1 == total:
-                recent = float(np.mean(jax.device_get(losses[-100:])))
-                if not np.isfinite(recent):
-                    raise log_lib.NonFiniteLossError(i + 1, 'loss', recent)
-                logging.info('fine-tune step %d/%d: loss %.4f (%.0f s)', i + 1, total, recent,
-                             time.perf_counter() - t0)
+    with loop.Run(None, devices=devices, desc='fine-tune', finite_keys=('loss',),
+                  postfix={'loss': 'loss'}, params_of=lambda s: s.params) as run:
+        state, _ = run.train(state, p_train, split, pre, total=total,
+                             global_batch=ft.batch_size, seed=ft.seed,
+                             rng=jax.random.key(ft.seed), log_every=100, checkpoint_every=total)
     host = loop.host_copy(state, devices)
     return {'params': host.params, 'batch_stats': host.batch_stats}
 
@@ -206,7 +191,7 @@ def compress_generator(config: ml_collections.ConfigDict, workdir: str) -> dict[
     """Dense, unstructured-sparse (one-shot, and fine-tuned by continued GAN training with a
     dense control) and int8 PTQ variants of the ``config.checkpoint`` GAN's generator (EMA
     weights when the run keeps them), each scored by FID & co."""
-    gan_config, g_model, state, meta = gan_lib.restore_for_sampling(config.checkpoint)
+    gan_config, g_model, state, meta = gan_lib.restore(config.checkpoint)
     dense = gan_lib.sampling_variables(gan_config, state)
     params = dense['params']
     z = jax.ShapeDtypeStruct((1, g_model.z_dim), jnp.float32)
@@ -262,37 +247,15 @@ def finetune_generator(gan_config, config, sparsity: float, workdir: str) -> dic
         method=config.method, sparsity=sparsity, begin=0,
         end=max(1, config.finetune_steps // 2), every=max(1, config.finetune_steps // 20)))
     gan_lib.train_and_evaluate(ft, workdir)
-    tuned_config, _, state, _ = gan_lib.restore_for_sampling(workdir)
+    tuned_config, _, state, _ = gan_lib.restore(workdir)
     return gan_lib.sampling_variables(tuned_config, state)
 
 
 # --------------------------------------------------------------------------- output
 
 
-def markdown(rows: list[dict], metric: str) -> str:
-    """The README table of ``rows``."""
-    if metric == 'accuracy':
-        head = ['variant', 'test accuracy', 'change']
-        cells = lambda r: [f"{100 * r['accuracy']:.2f}%", f"{100 * r['delta']:+.2f} pt"]
-    else:
-        head = ['variant', 'FID', 'change', 'KID', 'IS', 'precision', 'recall']
-        cells = lambda r: [f"{r['fid']:.2f}", f"{100 * r['fid_change']:+.1f}%", f"{r['kid']:.4f}",
-                           f"{r['is']:.2f}", f"{r['precision']:.2f}", f"{r['recall']:.2f}"]
-    head += ['params', 'MACs', 'sparsity', 'float32 KB', 'sparse KB', 'int8 KB']
-    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
-    for r in rows:
-        kb = lambda k: f'{r[k] / 1024:,.0f}' if k in r else '—'
-        lines.append('| ' + ' | '.join([r['variant'], *cells(r), f"{r['params']:,}",
-                                        f"{r['macs'] / 1e6:.2f}M", f"{r['sparsity']:.0%}",
-                                        kb('float32_bytes'), kb('sparse_bytes'),
-                                        kb('int8_bytes')]) + ' |')
-    return '\n'.join(lines) + '\n'
-
-
 def _write(workdir: str, config, rows: list[dict], metric: str, info: dict) -> dict:
     os.makedirs(workdir, exist_ok=True)
-    result = {**info, 'config': config.to_dict(), 'rows': rows}
+    result = {**info, 'metric': metric, 'config': config.to_dict(), 'rows': rows}
     log_lib.write_json(os.path.join(workdir, 'compress.json'), result)
-    with open(os.path.join(workdir, 'compress.md'), 'w') as f:
-        f.write(markdown(rows, metric))
     return result

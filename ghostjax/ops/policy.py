@@ -1,0 +1,67 @@
+"""One implementation switch for every fast path in ghostjax.
+
+Each op in ``ghostjax.ops`` has a ``'reference'`` form (the plain XLA op: grouped conv,
+``lax.conv_transpose``, ``lax.conv_general_dilated``, autodiff BatchNorm) and a ``'fast'`` form
+(a rewrite with the same parameters and results, most with a hand-written VJP, each proven
+equal to the reference by a test). ``'auto'`` picks the fast form where it is faster (mostly
+XLA's CPU backend; each op states its rule).
+
+Layers and models take ``impl='auto' | 'reference' | 'fast'``. ``force_impl`` overrides every
+layer at once, for debugging, for GPU/TPU runs, and for quantization (qwix intercepts the
+reference XLA ops only)::
+
+    with ghostjax.ops.force_impl('reference'):
+        logits = jax.jit(model.apply)(variables, x)    # traced inside: reference ops
+
+The override applies while a function is traced: a function JAX already traced (and cached)
+outside the block keeps its ops, so wrap fresh ``jit``s in it. ``GHOSTJAX_IMPL=reference`` in
+the environment sets it for a whole process.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Iterator
+
+IMPLS = ('auto', 'reference', 'fast')
+ENV_VAR = 'GHOSTJAX_IMPL'
+# Names the earlier per-op flags used; configs and checkpoints written with them still work.
+LEGACY = {'grouped': 'reference', 'dilated': 'reference', 'xla': 'reference',
+          'shifted': 'fast', 'phases': 'fast', 'patches': 'fast'}
+
+_forced: list[str] = []
+
+
+def canonical(impl: str) -> str:
+    """``impl`` as one of ``IMPLS`` (legacy per-op names accepted); ValueError otherwise."""
+    impl = LEGACY.get(impl, impl)
+    if impl not in IMPLS:
+        raise ValueError(f'impl must be one of {IMPLS} (or legacy {sorted(LEGACY)}), '
+                         f'got {impl!r}')
+    return impl
+
+
+@contextlib.contextmanager
+def force_impl(impl: str) -> Iterator[None]:
+    """Every op traced inside this block runs ``impl`` ('auto' restores the layers' own)."""
+    _forced.append(canonical(impl))
+    try:
+        yield
+    finally:
+        _forced.pop()
+
+
+def forced() -> str:
+    """The process-wide override: the innermost ``force_impl``, else ``$GHOSTJAX_IMPL``."""
+    if _forced:
+        return _forced[-1]
+    return canonical(os.environ.get(ENV_VAR, 'auto'))
+
+
+def use_fast(impl: str, auto_is_fast: bool) -> bool:
+    """Whether an op asked for ``impl`` runs its fast form; ``auto_is_fast`` is the op's rule
+    for ``'auto'`` (e.g. "on the CPU backend"). A forced policy wins over ``impl``."""
+    impl, override = canonical(impl), forced()
+    if override != 'auto':
+        impl = override
+    return auto_is_fast if impl == 'auto' else impl == 'fast'

@@ -1,0 +1,1 @@
+"""Process set-up: the CPU memory allocator."""

@@ -1,0 +1,93 @@
+"""``train_and_evaluate`` for GANs: the loop skeleton with sample grids and periodic metrics."""
+from __future__ import annotations
+
+import functools
+import os
+import time
+from typing import Any
+
+from absl import logging
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from ghostjax import data
+from ghostjax.training import logging as log_lib
+from ghostjax.training import loop
+from ghostjax.training.gan.evaluation import evaluate
+from ghostjax.training.gan.samples import diversity, image_grid, sample, save_png
+from ghostjax.training.gan.step import (check_config, create_models, create_state,
+                                        sampling_variables, step_config, train_step, warm_start)
+from ghostjax.training.state import compile_step
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
+    """Trains the GAN of ``config``, resuming from ``workdir``; writes samples, metrics, JSON."""
+    check_config(config)
+    os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
+    split = data.load(config.dataset, config.train_split, config.get('data_dir') or None)
+    devices = jax.local_device_count() if config.pmap else 1
+    data.check_batch(config.batch_size, 'device' if devices > 1 else 'flat')
+    pre = data.Preprocess.for_gan(image_size=config.image_size or None,
+                                  channels=config.channels or None)
+    image_shape = pre(np.zeros((1, *split.image_shape), np.uint8)).shape[1:]
+    g_model, d_model = create_models(config, image_shape[0], image_shape[-1], split.num_classes,
+                                     'batch' if devices > 1 else None)
+    g_eval, _ = create_models(config, image_shape[0], image_shape[-1], split.num_classes)
+    state = create_state(config, g_model, d_model, image_shape, jax.random.key(config.seed))
+    p_step = compile_step(functools.partial(train_step, cfg=step_config(config, g_model.z_dim)),
+                          devices)
+    fixed_z = jax.random.normal(jax.random.key(config.seed + 1), (config.num_grid, g_model.z_dim))
+    fixed_labels = (jnp.arange(config.num_grid) % split.num_classes) if config.conditional else None
+    p_sample = jax.jit(functools.partial(sample, g_eval))
+    extractor_dir = config.eval.get('extractor_workdir', '')
+    if extractor_dir and not os.path.exists(os.path.join(extractor_dir, 'config.json')):
+        logging.warning('no extractor in %r: FID/KID/IS/PR are skipped', extractor_dir)
+        extractor_dir = ''
+    meta = {'image_shape': list(image_shape), 'num_classes': split.num_classes}
+    with loop.Run(workdir, devices=devices, desc='gan', finite_keys=('d_loss', 'g_loss'),
+                  postfix={'d': 'd_loss', 'g': 'g_loss'}, meta=meta,
+                  params_of=lambda s: (s.g.params, s.d.params),
+                  keep=config.checkpoints_to_keep) as run:
+        state = run.resume(state)
+        if int(state.step) == 0 and config.get('init_from'):
+            state = warm_start(state, config.init_from)
+        log_lib.write_json(os.path.join(workdir, 'config.json'), config.to_dict())
+        base_rng = jax.random.wrap_key_data(np.asarray(state.rng))  # a copy: state is donated
+
+        def write_samples(step: int, state) -> None:
+            s = loop.host_copy(state, devices)
+            images = np.asarray(p_sample(s.g, sampling_variables(config, s)['params'], fixed_z,
+                                         fixed_labels))
+            grid = image_grid(images)
+            save_png(os.path.join(workdir, 'samples', f'step_{step:07d}.png'), grid)
+            save_png(os.path.join(workdir, 'samples', 'latest.png'), grid)
+            run.writer.image(step, 'samples', grid)
+            run.writer.scalars(step, {'diversity': float(diversity(jnp.asarray(images)))},
+                               'samples/')
+
+        def evaluate_now(step: int, state) -> None:
+            run.save(step, state)  # evaluate() reads the generator from the checkpoint
+            run.writer.scalars(step, evaluate(workdir, extractor_dir, config.eval.num_samples,
+                                              step), 'eval/')
+
+        t0 = time.perf_counter()
+        eval_every = config.eval.get('every_steps', 0) if extractor_dir else 0
+        state, step = run.train(
+            state, p_step, split, pre, total=config.num_train_steps,
+            global_batch=config.batch_size, seed=config.seed, rng=base_rng,
+            log_every=config.log_every_steps, checkpoint_every=config.checkpoint_every_steps,
+            hooks=[(config.sample_every_steps, write_samples), (eval_every, evaluate_now)])
+        if run.stopped:
+            return {'stopped_at_step': step}
+        write_samples(step, state)
+        result = {'step': step, 'train_wall_s': round(time.perf_counter() - t0, 1),
+                  'generator': config.generator.name, 'discriminator': config.discriminator.name,
+                  'loss': config.loss, 'dataset': config.dataset}
+        if extractor_dir:
+            metrics = evaluate(workdir, extractor_dir, config.eval.num_samples, step)
+            run.writer.scalars(step, metrics, 'eval/')
+            result.update(metrics)
+        log_lib.write_json(os.path.join(workdir, 'train_result.json'), result)
+        return result
