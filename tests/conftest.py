@@ -9,3 +9,18 @@ os.environ.setdefault('TFDS_DATA_DIR', os.path.join(os.path.dirname(__file__), '
 import jax  # noqa: E402  (must come after XLA_FLAGS)
 
 assert jax.local_device_count() == 4, 'tests need XLA_FLAGS set before JAX is imported'
+
+import pytest  # noqa: E402
+
+from ghostjax.data import fashion_mnist  # noqa: E402
+
+
+def pytest_collection_modifyitems(config, items):
+    """``needs_fmnist`` tests train on the real data: marked ``slow`` (``make test-fast`` skips
+    them) and skipped where the dataset is not installed."""
+    present = fashion_mnist.local_files_present()
+    for item in items:
+        if item.get_closest_marker('needs_fmnist'):
+            item.add_marker(pytest.mark.slow)
+            if not present:
+                item.add_marker(pytest.mark.skip(reason='apt-get install -y dataset-fashion-mnist'))

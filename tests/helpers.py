@@ -1,7 +1,17 @@
-"""Shared assertions."""
+"""Shared assertions, markers and tiny configs."""
+import pathlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
+
+from configs import ghostgan_fashion_mnist, ghostnet_fashion_mnist
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]  # the repository
+# Tests that read Fashion-MNIST (they train): skipped without it, and 'slow' (conftest.py).
+needs_fmnist = pytest.mark.needs_fmnist
+TINY_STAGES = (((3, 16, 16, 0.0, 1),), ((3, 48, 24, 0.0, 2),), ((5, 72, 40, 0.25, 2),))
 
 
 def assert_trees_close(a, b, rtol: float = 1e-5) -> None:
@@ -14,3 +24,39 @@ def assert_trees_close(a, b, rtol: float = 1e-5) -> None:
     scale = max(float(jnp.max(jnp.abs(x))) for x in jax.tree.leaves(a))
     for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
         np.testing.assert_allclose(x, y, rtol=rtol, atol=rtol * scale)
+
+
+def tiny_config(**overrides):
+    """A GhostNet classifier config that trains in seconds (6 steps, checkpoint at 3)."""
+    c = ghostnet_fashion_mnist.get_config()
+    c.model.width = 0.5
+    c.model.stages = TINY_STAGES
+    c.batch_size = 16
+    c.eval_batch_size = 1000
+    c.num_epochs = 1
+    c.num_train_steps = 6
+    c.log_every_steps = 2
+    c.checkpoint_every_steps = 3
+    c.pmap = False
+    for k, v in overrides.items():
+        c[k] = v
+    return c
+
+
+def tiny_gan_config(**kw):
+    """A Ghost-G / MLP-D GAN config that trains in seconds (6 steps, checkpoint at 3)."""
+    c = ghostgan_fashion_mnist.get_config()
+    c.generator.kwargs = {'base_features': 8}
+    c.discriminator.name = 'mlp'
+    c.discriminator.kwargs = {'hidden': 32}
+    c.batch_size = 16
+    c.num_train_steps = 6
+    c.log_every_steps = 2
+    c.sample_every_steps = 3
+    c.checkpoint_every_steps = 3
+    c.num_grid = 16
+    c.pmap = False
+    c.eval.extractor_workdir = ''  # metrics have their own tests
+    for k, v in kw.items():
+        c[k] = v
+    return c

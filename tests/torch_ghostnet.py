@@ -5,8 +5,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ghostjax.ghost import make_divisible
-from ghostjax.ghostnet import GHOSTNET_STAGES
+from ghostjax.nn.ghost import make_divisible
+from ghostjax.models.ghostnet import GHOSTNET_STAGES
 
 
 def _bn_conv(i, o, k, s=1, groups=1, act=True, pad=None):

@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 
 from configs import compress_ghostgan_fashion_mnist, compress_ghostnet_fashion_mnist
-from ghostjax import quantization
-from ghostjax.channel_pruning import block_names, prune_ghost_channels
-from ghostjax.counting import count_params, model_size
-from ghostjax.ghost import GhostModule
-from ghostjax.ghostnet import GhostNet
+from ghostjax.compression import quantization
+from ghostjax.compression.channel_pruning import block_names, prune_ghost_channels
+from ghostjax.ops.counting import count_params, model_size
+from ghostjax.nn.ghost import GhostModule
+from ghostjax.models.ghostnet import GhostNet
 from ghostjax.training.classifier import train_and_evaluate
-from tests.test_classifier import needs_fmnist, tiny_config
+from train.tables import compress_table
+from tests.helpers import needs_fmnist, tiny_config, tiny_gan_config
 
 STAGES = (((3, 16, 16, 0.0, 1),), ((3, 48, 24, 0.25, 2),), ((3, 72, 24, 0.0, 1),))
 
@@ -70,7 +71,7 @@ def test_ptq_stores_int8_weights_for_every_conv_and_stays_close(net):
 
 def test_qat_fake_quantizes_all_but_depthwise_and_trains(net):
     model, v, x = net
-    grouped = model.clone(depthwise_impl='grouped')
+    grouped = model.clone(impl='reference')
     qat = quantization.qat(grouped)
 
     def loss(params, m):
@@ -157,7 +158,7 @@ def tiny_classifier(tmp_path_factory):
 
 @needs_fmnist
 def test_compress_classifier_end_to_end(tiny_classifier, tmp_path):
-    from ghostjax.compress import compress_classifier
+    from ghostjax.compression.pipelines import compress_classifier
     c = compress_ghostnet_fashion_mnist.get_config()
     c.checkpoint = tiny_classifier
     c.pmap = False
@@ -177,7 +178,7 @@ def test_compress_classifier_end_to_end(tiny_classifier, tmp_path):
         assert 0 <= r['accuracy'] <= 1
     on_disk = json.load(open(tmp_path / 'out' / 'compress.json'))
     assert on_disk['rows'][0]['accuracy'] == rows['dense']['accuracy']
-    table = (tmp_path / 'out' / 'compress.md').read_text()
+    table = compress_table(on_disk['rows'], on_disk['metric'])
     assert table.count('\n') == 2 + len(rows)
     # the fine-tuned channel-pruned variant is saved and rebuilds from its row
     import orbax.checkpoint as ocp
@@ -197,10 +198,9 @@ def c_base(workdir):
 
 @needs_fmnist
 def test_compress_generator_end_to_end(tiny_classifier, tmp_path):
-    from ghostjax.compress import compress_generator
+    from ghostjax.compression.pipelines import compress_generator
     from ghostjax.training import gan as gan_lib
-    from tests.test_gan import _tiny_config
-    gan_lib.train_and_evaluate(_tiny_config(num_train_steps=2), str(tmp_path / 'gan'))
+    gan_lib.train_and_evaluate(tiny_gan_config(num_train_steps=2), str(tmp_path / 'gan'))
     c = compress_ghostgan_fashion_mnist.get_config()
     c.checkpoint, c.extractor = str(tmp_path / 'gan'), tiny_classifier
     c.num_samples, c.finetune_steps = 500, 2

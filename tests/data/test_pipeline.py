@@ -10,9 +10,8 @@ import pytest
 
 from ghostjax import data
 from ghostjax.data import fashion_mnist
+from tests.helpers import needs_fmnist
 
-needs_fmnist = pytest.mark.skipif(not fashion_mnist.local_files_present(),
-                                  reason='apt-get install -y dataset-fashion-mnist')
 
 
 @pytest.fixture(scope='session')
@@ -62,7 +61,7 @@ def test_prepared_fashion_mnist_equals_the_idx_files(fmnist_test):
     chex.assert_shape(fmnist_test.images, (10000, 28, 28, 1))
     assert fmnist_test.images.dtype == np.uint8
     # TFDS shuffles records when writing: compare as multisets of (image, label).
-    key = lambda im, lb: sorted(hash(i.tobytes() + bytes([l])) for i, l in zip(im, lb))
+    key = lambda im, lb: sorted(hash(i.tobytes() + bytes([y])) for i, y in zip(im, lb))
     assert key(fmnist_test.images, fmnist_test.labels) == key(images, labels)
 
 
@@ -106,6 +105,9 @@ def test_batch_not_divisible_by_devices_names_both_numbers():
         data.check_batch(30, 'device')
     with pytest.raises(ValueError, match="layout must be one of"):
         data.check_batch(32, 'sharded')
+    for bad in (0, -8):
+        with pytest.raises(ValueError, match=f'the batch size must be positive, got {bad}'):
+            data.check_batch(bad, 'flat')
 
 
 def _toy(n=40):

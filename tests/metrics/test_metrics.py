@@ -7,12 +7,11 @@ import numpy as np
 import pytest
 
 from ghostjax import data, metrics
-from ghostjax.data import fashion_mnist
 from ghostjax.metrics.evaluate import evaluate_sampler, real_statistics
-from ghostjax.metrics.extractors import DomainExtractor
+from ghostjax.training.classifier import train_and_evaluate
+from ghostjax.training.evaluation import load_extractor
+from tests.helpers import needs_fmnist, tiny_config
 
-needs_fmnist = pytest.mark.skipif(not fashion_mnist.local_files_present(),
-                                  reason='apt-get install -y dataset-fashion-mnist')
 
 
 def _gauss_stats(rng, d, n, shift=0.0, scale=1.0):
@@ -114,11 +113,9 @@ def test_precision_recall_limits():
 
 @pytest.fixture(scope='module')
 def extractor(tmp_path_factory):
-    from tests.test_classifier import tiny_config
-    from ghostjax.training.classifier import train_and_evaluate
     workdir = str(tmp_path_factory.mktemp('extractor'))
     train_and_evaluate(tiny_config(num_train_steps=30, checkpoint_every_steps=30), workdir)
-    return DomainExtractor(workdir)
+    return load_extractor(workdir, (28, 28, 1))
 
 
 @needs_fmnist

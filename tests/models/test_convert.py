@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import ghostjax as gj
-from ghostjax.convert import convert_torch_state_dict, torch_key
+from ghostjax.models.convert import convert_torch_state_dict, torch_key
 
 
 def _template(model, size=64):
@@ -87,6 +87,6 @@ def test_equals_pytorch_in_eval_mode(version, width, size):
     model = gj.GhostNet(width=width, num_classes=10, version=version)
     v = convert_torch_state_dict(tm.state_dict(), _template(model, size))
     for impl in ('grouped', 'shifted'):
-        out = gj.GhostNet(width=width, num_classes=10, version=version, depthwise_impl=impl).apply(
+        out = gj.GhostNet(width=width, num_classes=10, version=version, impl=impl).apply(
             v, jnp.asarray(x.numpy().transpose(0, 2, 3, 1)))
         assert np.max(np.abs(np.asarray(out) - ref)) / np.max(np.abs(ref)) < 1e-4

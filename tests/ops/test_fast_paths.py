@@ -8,7 +8,11 @@ import numpy as np
 import pytest
 
 import ghostjax as gj
-from ghostjax.layers import DepthwiseConv, conv_transpose_phases
+from ghostjax import ops
+from ghostjax.models.dcgan import conv_transpose
+from ghostjax.nn import layers
+from ghostjax.nn.layers import DepthwiseConv, Layers
+from ghostjax.ops import conv_transpose_phases
 from tests.helpers import assert_trees_close
 
 
@@ -47,7 +51,7 @@ def test_depthwise_shifted_bfloat16_keeps_dtype_and_float32_accuracy_of_sums(str
     pad = ((1, 1), (1, 1)) if strides == 1 else ((0, 1), (0, 1))
 
     def grads(dtype):
-        f = lambda x, k: jnp.sum(gj.layers.depthwise_conv_shifted(
+        f = lambda x, k: jnp.sum(ops.depthwise_conv_shifted(
             x, k, (strides, strides), pad).astype(jnp.float32) * cot)
         return jax.grad(f, argnums=(0, 1))(x.astype(dtype), kernel.astype(dtype))
 
@@ -65,13 +69,6 @@ def test_depthwise_output_size_matches_pytorch_padding():
             y = jax.eval_shape(lambda x: m.init_with_output(jax.random.key(0), x)[0],
                                jnp.zeros((1, h, h, 2)))
             assert y.shape == (1, expected, expected, 2)
-
-
-def test_auto_picks_shifted_on_cpu_and_rejects_unknown():
-    assert jax.default_backend() == 'cpu'
-    assert gj.resolve_depthwise_impl('auto') == 'shifted'
-    with pytest.raises(ValueError, match="one of .*'im2col'"):
-        gj.resolve_depthwise_impl('im2col')
 
 
 def test_count_params_ignores_batch_stats():
@@ -93,10 +90,9 @@ def test_count_macs_dense_conv_and_depthwise():
 
 def test_count_macs_transposed_conv_counts_real_inputs_only():
     # PyTorch ConvTranspose2d(512, 256, 4, 2, 1) on 4x4: 4*4*512 inputs x 16 taps x 256 outputs.
-    from ghostjax.dcgan import conv_transpose
-    m = conv_transpose(256, 4, 2, 1, 'up')
+    m = conv_transpose(Layers(), 256, 4, 2, 1, 'up')
     assert gj.model_size(m, (1, 4, 4, 512))['macs'] == 4 * 4 * 512 * 16 * 256
-    first = conv_transpose(512, 4, 1, 0, 'first')  # 1x1 -> 4x4
+    first = conv_transpose(Layers(), 512, 4, 1, 0, 'first')  # 1x1 -> 4x4
     assert gj.model_size(first, (1, 1, 1, 100))['macs'] == 100 * 16 * 512
 
 
@@ -136,20 +132,19 @@ def test_count_macs_of_the_phases_transposed_conv_gradient_has_no_dead_forward()
 def test_conv_transpose_phases_equal_flax_conv_transpose(size, kernel, stride, padding):
     """The zero-free phase decomposition is the same function (values and gradients) as
     ``nn.ConvTranspose``, with the same parameters."""
-    from ghostjax.layers import ConvTranspose
     x = jax.random.normal(jax.random.key(0), (2, size, size, 3))
     ref = nn.ConvTranspose(16, (kernel, kernel), (stride, stride), padding, use_bias=True)
     variables = jax.tree.map(lambda a: a + 0.1, ref.init(jax.random.key(1), x))
     loss = lambda m: lambda v, x: jnp.sum(jnp.sin(m.apply(v, x)))
     want, want_grads = ref.apply(variables, x), jax.grad(loss(ref), (0, 1))(variables, x)
-    for impl in ('dilated', 'phases', 'auto'):
-        m = ConvTranspose(16, (kernel, kernel), (stride, stride), padding, use_bias=True,
+    for impl in ('reference', 'fast', 'auto', 'dilated', 'phases'):
+        m = layers.ConvTranspose(16, (kernel, kernel), (stride, stride), padding, use_bias=True,
                           impl=impl)
         chex.assert_trees_all_equal_shapes(m.init(jax.random.key(1), x), variables)
         np.testing.assert_allclose(m.apply(variables, x), want, atol=1e-5)
         assert_trees_close(jax.grad(loss(m), (0, 1))(variables, x), want_grads)
-    with pytest.raises(ValueError, match="impl must be one of .* got 'fast'"):
-        ConvTranspose(4, (3, 3), impl='fast').init(jax.random.key(0), x)
+    with pytest.raises(ValueError, match="impl must be one of .* got 'im2col'"):
+        layers.ConvTranspose(4, (3, 3), impl='im2col').init(jax.random.key(0), x)
 
 
 @pytest.mark.parametrize('channels,kernel,stride', [(3, 3, 2), (1, 3, 1), (4, 5, 2), (3, 4, 2),
@@ -157,7 +152,6 @@ def test_conv_transpose_phases_equal_flax_conv_transpose(size, kernel, stride, p
 def test_conv_patches_equal_nn_conv(channels, kernel, stride):
     """The patches-times-kernel form (the CPU stem fast path) is the same function, values and
     gradients, as ``nn.Conv`` with the same parameters and initialisation."""
-    from ghostjax.layers import Conv
     x = jax.random.normal(jax.random.key(0), (2, 9, 9, channels))
     p = kernel // 2
     ref = nn.Conv(8, (kernel, kernel), (stride, stride), ((p, p), (p, p)), use_bias=True)
@@ -165,13 +159,13 @@ def test_conv_patches_equal_nn_conv(channels, kernel, stride):
     variables = jax.tree.map(lambda a: a + 0.1, init)
     loss = lambda m: lambda v, x: jnp.sum(jnp.sin(m.apply(v, x)))
     want, want_grads = ref.apply(variables, x), jax.grad(loss(ref), (0, 1))(variables, x)
-    for impl in ('xla', 'patches', 'auto'):
-        m = Conv(8, kernel, stride, use_bias=True, impl=impl)
+    for impl in ('reference', 'fast', 'auto', 'xla', 'patches'):
+        m = layers.Conv(8, kernel, stride, use_bias=True, impl=impl)
         chex.assert_trees_all_equal(m.init(jax.random.key(1), x), init)
         np.testing.assert_allclose(m.apply(variables, x), want, atol=1e-5)
         assert_trees_close(jax.grad(loss(m), (0, 1))(variables, x), want_grads)
-    with pytest.raises(ValueError, match="Conv impl must be one of .* got 'im2col'"):
-        Conv(4, impl='im2col').init(jax.random.key(0), x)
+    with pytest.raises(ValueError, match="impl must be one of .* got 'im2col'"):
+        layers.Conv(4, impl='im2col').init(jax.random.key(0), x)
 
 
 def _penalty_grad(f):
@@ -186,53 +180,50 @@ def _penalty_grad(f):
 def test_hand_written_vjps_differentiate_again_like_the_reference(op):
     """The hand-written VJPs (depthwise: variadic-reduce kernel gradient; transposed conv:
     per-tap matmuls) differentiate twice like the XLA ops they replace."""
-    from ghostjax.layers import depthwise_conv_grouped, depthwise_conv_shifted, transpose_padding
     x = jax.random.normal(jax.random.key(0), (2, 7, 7, 3))
     if op == 'depthwise_shifted':
         w = jax.random.normal(jax.random.key(1), (3, 3, 1, 3)) * 0.3
         pads = ((1, 1), (1, 1))
-        fast = lambda x, w: depthwise_conv_shifted(x, w, (2, 2), pads)
-        reference = lambda x, w: depthwise_conv_grouped(x, w, (2, 2), pads)
+        fast = lambda x, w: ops.depthwise_conv_shifted(x, w, (2, 2), pads)
+        reference = lambda x, w: ops.depthwise_conv_grouped(x, w, (2, 2), pads)
     else:
         w = jax.random.normal(jax.random.key(1), (4, 4, 3, 6)) * 0.3
-        pads = [transpose_padding(4, 2, 'SAME')] * 2
+        pads = [ops.transpose_padding(4, 2, 'SAME')] * 2
         fast = lambda x, w: conv_transpose_phases(x, w, (2, 2), pads)
         reference = lambda x, w: jax.lax.conv_transpose(
             x, w, (2, 2), pads, dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
     assert_trees_close(_penalty_grad(fast)(x, w), _penalty_grad(reference)(x, w))
 
 
-def test_pointwise_conv_equals_nn_conv_in_both_matmul_forms(monkeypatch):
+def test_pointwise_conv_equals_nn_conv_in_both_forms():
     """PointwiseConv is ``nn.Conv(features, (1, 1))`` (values, gradients, parameters) as the
-    2-D matmul it runs as, and as the unreshaped-kernel ``dot_general`` it runs as inside a
-    qwix model."""
-    from ghostjax import layers
+    2-D matmul it runs as (fast) and as the XLA conv (reference)."""
     x = jax.random.normal(jax.random.key(0), (2, 5, 6, 7))
     ref = nn.Conv(8, (1, 1), use_bias=True)
     init = ref.init(jax.random.key(1), x)
     variables = jax.tree.map(lambda a: a + 0.1, init)
     loss = lambda m: lambda v, x: jnp.sum(jnp.sin(m.apply(v, x)))
     want, want_grads = ref.apply(variables, x), jax.grad(loss(ref), (0, 1))(variables, x)
-    m = layers.PointwiseConv(8, use_bias=True)
-    for in_qwix in (False, True):
-        monkeypatch.setattr(layers, '_in_qwix_model', lambda module: in_qwix)
+    for impl in ('fast', 'reference'):
+        m = layers.PointwiseConv(8, use_bias=True, impl=impl)
         chex.assert_trees_all_equal(m.init(jax.random.key(1), x), init)
         np.testing.assert_allclose(m.apply(variables, x), want, atol=1e-5)
         assert_trees_close(jax.grad(loss(m), (0, 1))(variables, x), want_grads)
 
 
-def _bn_pair(train, **kw):
-    return (gj.layers.BatchNorm(use_running_average=not train, **kw),
+def _bn_pair(train, impl='auto', **kw):
+    return (layers.BatchNorm(use_running_average=not train, impl=impl, **kw),
             nn.BatchNorm(use_running_average=not train, **kw))
 
 
+@pytest.mark.parametrize('impl', ['fast', 'reference'])
 @pytest.mark.parametrize('shape', [(8, 5, 5, 6), (16, 12)])
-def test_batch_norm_equals_flax_in_values_gradients_and_statistics(shape):
+def test_batch_norm_equals_flax_in_values_gradients_and_statistics(shape, impl):
     """layers.BatchNorm (hand-written training gradient) is flax's BatchNorm: same variables,
     outputs, running-statistics updates, and gradients for x, scale and bias; also in eval."""
     kx, kc, ks, kb = jax.random.split(jax.random.key(0), 4)
     x = 3.0 + 2.0 * jax.random.normal(kx, shape)
-    ours, ref = _bn_pair(True, momentum=0.8, epsilon=1e-3)
+    ours, ref = _bn_pair(True, impl, momentum=0.8, epsilon=1e-3)
     variables = ref.init(jax.random.key(1), x)
     assert jax.tree.structure(ours.init(jax.random.key(1), x)) == jax.tree.structure(variables)
     c = shape[-1]
@@ -271,7 +262,7 @@ def test_batch_norm_under_pmap_normalises_and_differentiates_like_one_device():
     BatchNorm on 4 shards equals one BatchNorm over the whole batch, and so does flax's."""
     x = jax.random.normal(jax.random.key(0), (16, 3, 3, 5)) * 2 + 1
     cot = jax.random.normal(jax.random.key(1), x.shape)
-    variables = gj.layers.BatchNorm().init(jax.random.key(2), x)
+    variables = layers.BatchNorm().init(jax.random.key(2), x)
 
     def step(module, x, cot):
         def loss(params, x):
@@ -284,10 +275,10 @@ def test_batch_norm_under_pmap_normalises_and_differentiates_like_one_device():
         upd = module.apply(variables, x, mutable=['batch_stats'])[1]['batch_stats']
         return jnp.sum(upd['mean'] * jnp.arange(5.0) + upd['var'] ** 2)
 
-    whole = step(gj.layers.BatchNorm(), x, cot)
+    whole = step(layers.BatchNorm(), x, cot)
     shard = lambda a: a.reshape(4, 4, *a.shape[1:])
     per_device = {}
-    for name, module in (('ours', gj.layers.BatchNorm(axis_name='batch')),
+    for name, module in (('ours', layers.BatchNorm(axis_name='batch')),
                          ('flax', nn.BatchNorm(use_running_average=False, momentum=0.9,
                                             axis_name='batch'))):
         gx, upd, gp = jax.pmap(lambda x, c: step(module, x, c), axis_name='batch')(shard(x),

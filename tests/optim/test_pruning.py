@@ -7,8 +7,8 @@ import numpy as np
 import optax
 import pytest
 
-from ghostjax import pruning
-from ghostjax.layers import DepthwiseConv
+from ghostjax.optim import pruning
+from ghostjax.nn.layers import DepthwiseConv
 from ghostjax.training.checkpoint import Checkpointer
 from ghostjax.training.state import TrainState
 

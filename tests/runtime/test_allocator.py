@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from ghostjax import allocator
+from ghostjax.runtime import allocator
 
 
 def test_env_preloads_jemalloc_first_and_keeps_an_existing_preload(monkeypatch):
@@ -31,10 +31,10 @@ def test_no_jemalloc_means_empty_env_and_required_env_raises(monkeypatch, tmp_pa
 def test_cli_env_starts_a_jax_process_on_jemalloc():
     """`env $(python -m ghostjax.allocator) python ...`, as `make run` does: the child maps
     jemalloc, knows it (allocator.active) and runs a jitted computation."""
-    words = subprocess.run([sys.executable, '-m', 'ghostjax.allocator'], check=True,
+    words = subprocess.run([sys.executable, '-m', 'ghostjax.runtime.allocator'], check=True,
                            capture_output=True, text=True).stdout.split()
     env = dict(os.environ, **dict(w.split('=', 1) for w in words))
-    code = ('import jax, jax.numpy as jnp; from ghostjax import allocator; '
+    code = ('import jax, jax.numpy as jnp; from ghostjax.runtime import allocator; '
             'assert allocator.active(); '
             'assert "libjemalloc" in open("/proc/self/maps").read(); '
             'print(float(jax.jit(lambda x: (x * x).sum())(jnp.arange(4.0))))')

@@ -14,34 +14,12 @@ import optax
 import pytest
 
 import ghostjax as gj
-from configs import ghostnet_fashion_mnist
-from ghostjax.data import fashion_mnist
 from ghostjax.training import checkpoint as ckpt_lib
+from ghostjax.training import gan as gan_lib
 from ghostjax.training import logging as log_lib
 from ghostjax.training.classifier import create_train_state, train_and_evaluate, train_step
 from ghostjax.training.state import compile_step, replicate, unreplicate
-from tests.helpers import assert_trees_close
-
-TINY_STAGES = (((3, 16, 16, 0.0, 1),), ((3, 48, 24, 0.0, 2),), ((5, 72, 40, 0.25, 2),))
-needs_fmnist = pytest.mark.skipif(not fashion_mnist.local_files_present(),
-                                  reason='apt-get install -y dataset-fashion-mnist')
-
-
-def tiny_config(**overrides):
-    c = ghostnet_fashion_mnist.get_config()
-    c.model.width = 0.5
-    c.model.stages = TINY_STAGES
-    c.batch_size = 16
-    c.eval_batch_size = 1000
-    c.num_epochs = 1
-    c.num_train_steps = 6
-    c.log_every_steps = 2
-    c.checkpoint_every_steps = 3
-    c.pmap = False
-    for k, v in overrides.items():
-        c[k] = v
-    return c
-
+from tests.helpers import ROOT, TINY_STAGES, assert_trees_close, needs_fmnist, tiny_config
 
 def test_pmap_step_equals_single_device_step():
     n = jax.local_device_count()
@@ -137,7 +115,7 @@ def test_unknown_config_key_lists_valid_keys(tmp_path):
     proc = subprocess.run(
         [sys.executable, '-m', 'train.classifier', '--config', 'configs/ghostnet_fashion_mnist.py',
          f'--workdir={tmp_path}', '--config.batch_sise=64'],
-        capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(__file__)), timeout=120)
+        capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode != 0
     assert 'batch_sise' in proc.stderr and 'batch_size' in proc.stderr
     assert not os.path.exists(tmp_path / 'checkpoints')
@@ -154,3 +132,23 @@ def test_bad_config_values(tmp_path, field, value, match, monkeypatch):
     config[field] = value
     with pytest.raises(ValueError, match=match):
         train_and_evaluate(config, str(tmp_path))
+
+
+@needs_fmnist
+def test_corrupt_checkpoint_names_step_and_workdir_and_overwrites_nothing(tmp_path):
+    train_and_evaluate(tiny_config(num_train_steps=3), str(tmp_path))
+    step_dir = tmp_path / 'checkpoints' / '3'
+    damaged = [p for p in step_dir.rglob('*') if p.is_file() and p.suffix in ('', '.json')
+               and p.stat().st_size > 0]
+    for p in damaged:
+        p.write_bytes(p.read_bytes()[:len(p.read_bytes()) // 2])
+    before = {p: p.read_bytes() for p in step_dir.rglob('*') if p.is_file()}
+    with pytest.raises(ckpt_lib.CorruptCheckpointError,
+                       match=rf'checkpoint step 3 in .*{tmp_path.name}.* is unreadable'):
+        train_and_evaluate(tiny_config(), str(tmp_path))
+    assert {p: p.read_bytes() for p in step_dir.rglob('*') if p.is_file()} == before
+
+
+def test_restore_of_a_directory_without_a_run_names_the_trainer(tmp_path):
+    with pytest.raises(FileNotFoundError, match=f'{tmp_path} holds no train.gan run'):
+        gan_lib.restore(str(tmp_path))

@@ -6,177 +6,24 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
-import ghostjax as gj
-from configs import ghostgan_fashion_mnist
-from ghostjax import dcgan, ghostgan, losses, pruning
-from ghostjax.data import fashion_mnist
-from ghostjax.gans import create_discriminator, create_generator
-from ghostjax.optim import clip_weights
+from ghostjax.optim import pruning
+from ghostjax.training import losses
 from ghostjax.training import checkpoint as ckpt_lib
 from ghostjax.training import gan as gan_lib
+from ghostjax.training.gan import step as gan_step
 from ghostjax.training import logging as log_lib
 from ghostjax.training.state import replicate, unreplicate
-from tests.helpers import assert_trees_close
+from tests.helpers import assert_trees_close, needs_fmnist, tiny_gan_config
 
-needs_fmnist = pytest.mark.skipif(not fashion_mnist.local_files_present(),
-                                  reason='apt-get install -y dataset-fashion-mnist')
-
-
-@pytest.mark.parametrize('model,shape,params', [
-    (dcgan.DCGANGenerator(64, 3), (1, 100), 3_576_704),
-    (dcgan.DCGANDiscriminator(64, 3), (1, 64, 64, 3), 2_765_568),
-    (dcgan.DCGAN28Generator(), (1, 100), 2_305_472),
-    (dcgan.DCGAN28Discriminator(), (1, 28, 28, 1), 212_865),
-])
-def test_reference_parameter_counts(model, shape, params):
-    assert gj.model_size(model, shape)['params'] == params
-
-
-@pytest.mark.parametrize('resolution,channels,baseline', [
-    (28, 1, dcgan.DCGAN28Generator()), (32, 3, dcgan.DCGANGenerator(32, 3)),
-    (64, 3, dcgan.DCGANGenerator(64, 3))])
-def test_ghost_generator_is_at_most_half_of_dcgan(resolution, channels, baseline):
-    ghost = gj.model_size(ghostgan.GhostGenerator(resolution, channels), (1, 100))
-    base = gj.model_size(baseline, (1, 100))
-    assert ghost['params'] <= 0.5 * base['params']
-    assert ghost['macs'] <= 0.5 * base['macs']
-
-
-@pytest.mark.parametrize('g_name,d_name,res,ch', [
-    ('dcgan', 'dcgan', 32, 3), ('dcgan', 'dcgan', 64, 3), ('dcgan28', 'dcgan28', 28, 1),
-    ('mlp', 'mlp', 28, 1), ('ghost', 'ghost', 28, 1), ('ghost', 'ghost', 32, 3),
-    ('ghost', 'ghost', 64, 3)])
-@pytest.mark.parametrize('conditional', [False, True])
-def test_generator_and_discriminator_shapes(g_name, d_name, res, ch, conditional):
-    cond = {'num_classes': 10} if conditional else {}
-    g = create_generator(g_name, resolution=res, channels=ch, **cond)
-    d = create_discriminator(d_name, resolution=res, channels=ch, **cond)
-    z, labels = jnp.zeros((3, 100)), (jnp.arange(3) if conditional else None)
-    images = jax.eval_shape(lambda z: g.init_with_output(jax.random.key(0), z, labels)[0], z)
-    chex.assert_shape(images, (3, res, res, ch))
-    logits = jax.eval_shape(lambda x: d.init_with_output(jax.random.key(0), x, labels)[0],
-                            jnp.zeros((3, res, res, ch)))
-    chex.assert_shape(logits, (3,))
-
-
-def test_spectral_norm_discriminator_trains_its_power_iteration():
-    d = dcgan.DCGAN28Discriminator(spectral_norm=True, dropout=0.0)
-    x = jax.random.normal(jax.random.key(0), (4, 28, 28, 1))
-    v = d.init(jax.random.key(1), x)
-    assert 'batch_stats' in v  # the u vectors
-    out, upd = d.apply(v, x, train=True, mutable=['batch_stats'])
-    chex.assert_shape(out, (4,))
-    leaves_a, leaves_b = jax.tree.leaves(v['batch_stats']), jax.tree.leaves(upd['batch_stats'])
-    assert any(not jnp.allclose(a, b) for a, b in zip(leaves_a, leaves_b))
-    # power iteration approaches the kernel's largest singular value from below
-    stats = v['batch_stats']
-    for _ in range(50):
-        _, upd = d.apply({'params': v['params'], 'batch_stats': stats}, x, train=True,
-                         mutable=['batch_stats'])
-        stats = upd['batch_stats']
-    kernel = v['params']['conv1']['kernel'].reshape(-1, 128)
-    top = float(jnp.linalg.svd(kernel, compute_uv=False)[0])
-    sigma = float(stats['SpectralNorm_1']['conv1/kernel/sigma'])
-    assert 0.98 * top <= sigma <= top * (1 + 1e-5)
-
-
-def test_bad_model_names_and_sizes():
-    with pytest.raises(ValueError, match=r"unknown generator 'stylegan'.*'dcgan', 'dcgan28', 'ghost', 'mlp'"):
-        create_generator('stylegan', resolution=28, channels=1)
-    with pytest.raises(ValueError, match="cannot make 28x28x1 images.*2\\^k"):
-        create_generator('dcgan', resolution=28, channels=1)
-    with pytest.raises(ValueError, match=r"makes images of shape \(28, 28, 1\).*32x32x1"):
-        create_generator('dcgan28', resolution=32, channels=1)
-    with pytest.raises(ValueError, match=r"has no option\(s\) \['width'\]"):
-        create_discriminator('ghost', resolution=28, channels=1, width=2)
-    with pytest.raises(ValueError, match=r'expects latents of shape \[B, 100\], got \(2, 64\)'):
-        dcgan.DCGAN28Generator().init(jax.random.key(0), jnp.zeros((2, 64)))
-    with pytest.raises(ValueError, match=r'expects images of shape \[B, 28, 28, 1\], got \(2, 32, 32, 1\)'):
-        ghostgan.GhostDiscriminator().init(jax.random.key(0), jnp.zeros((2, 32, 32, 1)))
-    with pytest.raises(ValueError, match='needs labels'):
-        dcgan.MLPGenerator(num_classes=10).init(jax.random.key(0), jnp.zeros((2, 100)))
-
-
-# --------------------------------------------------------------------------- losses
-
-REAL = np.array([2.0, -1.0, 0.3])
-FAKE = np.array([0.5, -3.0, 1.2])
-sig = lambda x: 1 / (1 + np.exp(-x))
-
-
-@pytest.mark.parametrize('kind,d_ref,g_ref', [
-    ('ns', -np.mean(np.log(sig(REAL))) - np.mean(np.log(1 - sig(FAKE))), -np.mean(np.log(sig(FAKE)))),
-    ('minimax', -np.mean(np.log(sig(REAL))) - np.mean(np.log(1 - sig(FAKE))),
-     np.mean(np.log(1 - sig(FAKE)))),
-    ('hinge', np.mean(np.maximum(0, 1 - REAL)) + np.mean(np.maximum(0, 1 + FAKE)), -np.mean(FAKE)),
-    ('wgan', np.mean(FAKE) - np.mean(REAL), -np.mean(FAKE)),
-    ('lsgan', 0.5 * (np.mean((REAL - 1) ** 2) + np.mean(FAKE ** 2)), 0.5 * np.mean((FAKE - 1) ** 2)),
-])
-def test_losses_match_closed_forms(kind, d_ref, g_ref):
-    np.testing.assert_allclose(losses.discriminator_loss(kind, jnp.array(REAL), jnp.array(FAKE)),
-                               d_ref, rtol=1e-6)
-    np.testing.assert_allclose(losses.generator_loss(kind, jnp.array(FAKE)), g_ref, rtol=1e-6)
-    extreme = jnp.array([1e4, -1e4, 0.0])
-    assert jnp.isfinite(losses.discriminator_loss(kind, extreme, -extreme))
-    assert jnp.isfinite(losses.generator_loss(kind, extreme))
-    assert jnp.all(jnp.isfinite(jax.grad(lambda f: losses.generator_loss(kind, f))(extreme)))
-
-
-def test_unknown_loss():
-    with pytest.raises(ValueError, match=r"unknown GAN loss 'wasserstein'.*'ns'"):
-        losses.generator_loss('wasserstein', jnp.zeros(2))
-
-
-def test_gradient_penalties_on_a_linear_critic():
-    w = jax.random.normal(jax.random.key(0), (4, 4, 1))
-    d_fn = lambda x: jnp.sum(x * w, axis=(1, 2, 3))  # grad_x = w everywhere
-    real = jax.random.normal(jax.random.key(1), (5, 4, 4, 1))
-    fake = jax.random.normal(jax.random.key(2), (5, 4, 4, 1))
-    norm = float(jnp.sqrt(jnp.sum(w ** 2)))
-    gp = losses.gradient_penalty(d_fn, real, fake, jnp.linspace(0, 1, 5))
-    np.testing.assert_allclose(gp, (norm - 1) ** 2, rtol=1e-5)
-    np.testing.assert_allclose(losses.r1_penalty(d_fn, real), norm ** 2, rtol=1e-5)
-
-
-def test_clip_weights_is_an_optax_transformation():
-    tx = optax.chain(optax.sgd(1.0), clip_weights(0.01))
-    params = {'w': jnp.array([0.0, 0.005, -0.009])}
-    state = tx.init(params)
-    updates, _ = tx.update({'w': jnp.array([-1.0, 0.001, 1.0])}, state, params)
-    np.testing.assert_allclose(optax.apply_updates(params, updates)['w'], [0.01, 0.004, -0.01])
-    with pytest.raises(ValueError, match='clip limit must be positive, got 0'):
-        clip_weights(0)
-
-
-# --------------------------------------------------------------------------- steps
-
-
-def _tiny_config(**kw):
-    c = ghostgan_fashion_mnist.get_config()
-    c.generator.kwargs = {'base_features': 8}
-    c.discriminator.name = 'mlp'
-    c.discriminator.kwargs = {'hidden': 32}
-    c.batch_size = 16
-    c.num_train_steps = 6
-    c.log_every_steps = 2
-    c.sample_every_steps = 3
-    c.checkpoint_every_steps = 3
-    c.num_grid = 16
-    c.pmap = False
-    c.eval.extractor_workdir = ''  # metrics have their own tests
-    for k, v in kw.items():
-        c[k] = v
-    return c
 
 
 def test_pmap_gan_step_equals_single_device_step():
     n = jax.local_device_count()
     # SGD: Adam would turn the float noise of exactly-zero gradients (a BN bias feeding another
     # BN, a leaky unit linear on every sample) into +-lr steps that differ between the two runs.
-    config = _tiny_config(loss='wgan', gp_weight=10.0, n_critic=2, ema_decay=0.9,
+    config = tiny_gan_config(loss='wgan', gp_weight=10.0, n_critic=2, ema_decay=0.9,
                           optimizer='sgd', b1=0.5, g_learning_rate=0.05, d_learning_rate=0.05)
     real = jax.random.uniform(jax.random.key(0), (4 * n, 28, 28, 1), minval=-1, maxval=1)
     batch = {'image': real, 'label': jnp.arange(4 * n) % 10}
@@ -213,13 +60,13 @@ def test_pmap_gan_step_equals_single_device_step():
 ])
 def test_bad_config_fails_before_compiling(tmp_path, field, value, match):
     with pytest.raises(ValueError, match=match):
-        gan_lib.train_and_evaluate(_tiny_config(**{field: value}), str(tmp_path))
+        gan_lib.train_and_evaluate(tiny_gan_config(**{field: value}), str(tmp_path))
     assert not os.path.exists(tmp_path / 'checkpoints')
 
 
 @needs_fmnist
 def test_bad_generator_for_the_data(tmp_path):
-    config = _tiny_config()
+    config = tiny_gan_config()
     config.generator.name = 'dcgan'
     config.generator.kwargs = {}
     with pytest.raises(ValueError, match='cannot make 28x28x1 images'):
@@ -228,9 +75,9 @@ def test_bad_generator_for_the_data(tmp_path):
 
 @needs_fmnist
 def test_gan_resume_equals_uninterrupted_and_writes_samples(tmp_path):
-    gan_lib.train_and_evaluate(_tiny_config(), str(tmp_path / 'full'))
-    gan_lib.train_and_evaluate(_tiny_config(num_train_steps=3), str(tmp_path / 'part'))
-    gan_lib.train_and_evaluate(_tiny_config(), str(tmp_path / 'part'))
+    gan_lib.train_and_evaluate(tiny_gan_config(), str(tmp_path / 'full'))
+    gan_lib.train_and_evaluate(tiny_gan_config(num_train_steps=3), str(tmp_path / 'part'))
+    gan_lib.train_and_evaluate(tiny_gan_config(), str(tmp_path / 'part'))
     states = []
     for w in ('full', 'part'):
         c = ckpt_lib.Checkpointer(str(tmp_path / w))
@@ -246,7 +93,7 @@ def test_gan_resume_equals_uninterrupted_and_writes_samples(tmp_path):
 
 @needs_fmnist
 def test_gan_non_finite_loss_stops_with_the_step(tmp_path):
-    config = _tiny_config(g_learning_rate=1e35, d_learning_rate=1e35, num_train_steps=10,
+    config = tiny_gan_config(g_learning_rate=1e35, d_learning_rate=1e35, num_train_steps=10,
                           checkpoint_every_steps=1, log_every_steps=1)
     with pytest.raises(log_lib.NonFiniteLossError, match=r'at step \d+'):
         gan_lib.train_and_evaluate(config, str(tmp_path))
@@ -276,7 +123,7 @@ def test_ema_decay_warms_up_then_holds():
 def test_generator_step_reuses_the_critic_fake_batch():
     """With n_critic=1 the G update is the gradient of the G loss on the very latents the D step
     used (PyTorch DCGAN schedule), through the updated D."""
-    config = _tiny_config(optimizer='sgd', b1=0.0, ema_decay=0.0, g_learning_rate=0.1,
+    config = tiny_gan_config(optimizer='sgd', b1=0.0, ema_decay=0.0, g_learning_rate=0.1,
                           d_learning_rate=0.1)
     g, d = gan_lib.create_models(config, 28, 1, 10)
     state = gan_lib.create_state(config, g, d, (28, 28, 1), jax.random.key(3))
@@ -289,8 +136,8 @@ def test_generator_step_reuses_the_critic_fake_batch():
     z = jax.random.normal(r_z, (8, g.z_dim))  # the D step's latents
 
     def g_loss(params):
-        fake, _ = gan_lib._apply(state.g, params, z, None, r_drop)
-        logits, _ = gan_lib._apply(new.d, new.d.params, fake, None, jax.random.fold_in(rng, 99))
+        fake, _ = gan_step._apply(state.g, params, z, None, r_drop)
+        logits, _ = gan_step._apply(new.d, new.d.params, fake, None, jax.random.fold_in(rng, 99))
         return losses.generator_loss('ns', logits)
 
     grads = jax.grad(g_loss)(state.g.params)
@@ -300,8 +147,8 @@ def test_generator_step_reuses_the_critic_fake_batch():
 
 @needs_fmnist
 def test_warm_start_and_a_pruned_generator_with_a_sparse_ema(tmp_path):
-    gan_lib.train_and_evaluate(_tiny_config(num_train_steps=3), str(tmp_path / 'base'))
-    config = _tiny_config(init_from=str(tmp_path / 'base'), num_train_steps=4, ema_decay=0.9)
+    gan_lib.train_and_evaluate(tiny_gan_config(num_train_steps=3), str(tmp_path / 'base'))
+    config = tiny_gan_config(init_from=str(tmp_path / 'base'), num_train_steps=4, ema_decay=0.9)
     config.g_pruning.update(sparsity=0.5, begin=0, end=2, every=1)
     g, d = gan_lib.create_models(config, 28, 1, 10)
     fresh = gan_lib.create_state(config, g, d, (28, 28, 1), jax.random.key(9))
@@ -316,7 +163,7 @@ def test_warm_start_and_a_pruned_generator_with_a_sparse_ema(tmp_path):
     masks = tuned.g.opt_state.masks
     for ema, m in zip(jax.tree.leaves(tuned.ema_params), jax.tree.leaves(masks)):
         assert np.all(np.asarray(ema)[~np.asarray(m)] == 0)
-    other = _tiny_config(num_train_steps=3)
+    other = tiny_gan_config(num_train_steps=3)
     other.generator.kwargs = {'base_features': 4}
     g2, d2 = gan_lib.create_models(other, 28, 1, 10)
     with pytest.raises(ValueError, match='holds a different generator'):
