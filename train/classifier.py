@@ -3,12 +3,11 @@
   python -m train.classifier --config configs/ghostnet_fashion_mnist.py --workdir runs/cls \
       [--config.batch_size=256 ...]
 """
-import jax
 from absl import app, flags
 from ml_collections import config_flags
 
-from ghostjax.runtime import allocator
 from ghostjax.training.classifier import train_and_evaluate
+from train import cli
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file('config', None, 'Training configuration file.', lock_config=True)
@@ -19,8 +18,13 @@ flags.mark_flags_as_required(['config', 'workdir'])
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f'unexpected arguments: {argv[1:]}')
-    allocator.log_hint(jax.default_backend())
-    print(train_and_evaluate(FLAGS.config, FLAGS.workdir))
+    cli.setup()
+    result = train_and_evaluate(FLAGS.config, FLAGS.workdir)
+    title = (f'stopped at step {result["stopped_at_step"]}' if 'stopped_at_step' in result
+             else f'done: step {result["step"]} in {result["train_wall_s"]:.0f} s')
+    files = {'checkpoints': 'checkpoints', 'TensorBoard': 'tensorboard', 'result': 'eval.json'}
+    cli.summary(title, FLAGS.workdir, files,
+                {k: result[k] for k in ('accuracy', 'loss') if k in result})
 
 
 if __name__ == '__main__':

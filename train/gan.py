@@ -3,14 +3,14 @@
   python -m train.gan --config configs/ghostgan_fashion_mnist.py --workdir runs/gan \
       [--config.loss=hinge ...]
 """
-import jax
 from absl import app, flags
 from ml_collections import config_flags
 
-from ghostjax.runtime import allocator
 from ghostjax.training.gan import train_and_evaluate
+from train import cli
 
 FLAGS = flags.FLAGS
+SCORES = ('fid', 'kid_mean', 'is_mean', 'precision', 'recall')
 config_flags.DEFINE_config_file('config', None, 'Training configuration file.', lock_config=True)
 flags.DEFINE_string('workdir', None, 'Directory for checkpoints, samples and metrics.')
 flags.mark_flags_as_required(['config', 'workdir'])
@@ -19,8 +19,13 @@ flags.mark_flags_as_required(['config', 'workdir'])
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f'unexpected arguments: {argv[1:]}')
-    allocator.log_hint(jax.default_backend())
-    print(train_and_evaluate(FLAGS.config, FLAGS.workdir))
+    cli.setup()
+    result = train_and_evaluate(FLAGS.config, FLAGS.workdir)
+    title = (f'stopped at step {result["stopped_at_step"]}' if 'stopped_at_step' in result
+             else f'done: step {result["step"]} in {result["train_wall_s"]:.0f} s')
+    files = {'samples': 'samples/latest.png', 'checkpoints': 'checkpoints',
+             'TensorBoard': 'tensorboard', 'result': 'train_result.json'}
+    cli.summary(title, FLAGS.workdir, files, {k: result[k] for k in SCORES if k in result})
 
 
 if __name__ == '__main__':

@@ -3,7 +3,7 @@
 qwix intercepts XLA's conv and dot ops, so both entry points clone the model with
 ``impl='reference'`` (``ghostjax.ops.policy``): every conv is then one
 ``lax.conv_general_dilated`` (the fast shifted depthwise form is no conv op and would silently
-stay float).
+stay float). QAT keeps the depthwise convs float, and so fast: ``'reference,depthwise:fast'``.
 
 * ``ptq(model, variables, x)``: post-training quantization. Weights become int8 with one float32
   scale per output channel; activations are quantized to int8 on the fly (qwix's dynamic range:
@@ -46,9 +46,10 @@ def _qtype(name: str):
     return QTYPES[name]
 
 
-def _reference(model: nn.Module) -> nn.Module:
-    """``model`` with every layer's reference XLA op, which qwix can intercept."""
-    return model.clone(impl='reference') if hasattr(model, 'impl') else model
+def _reference(model: nn.Module, impl: str = 'reference') -> nn.Module:
+    """``model`` with the reference XLA ops, which qwix intercepts (``impl`` may keep the
+    fast form of ops qwix leaves alone)."""
+    return model.clone(impl=impl) if hasattr(model, 'impl') else model
 
 
 def ptq(model: nn.Module, variables: dict, x: jax.Array, qtype: str = 'int8'
@@ -72,7 +73,7 @@ def qat(model: nn.Module, qtype: str = 'int8') -> nn.Module:
     dense layer but the depthwise ones (see the module docstring). Same parameters as
     ``model``; train it like ``model``, then ``ptq`` the result."""
     t = _qtype(qtype)
-    model = _reference(model)
+    model = _reference(model, 'reference,depthwise:fast')  # the float depthwise stays fast
     rules = [qwix.QtRule(module_path=f'.*{DEPTHWISE}'),  # no qtype: stays float
              qwix.QtRule(module_path='.*', weight_qtype=t, act_qtype=t)]
     return qwix.quantize_model(model, qwix.QtProvider(rules))

@@ -69,7 +69,7 @@ def batch_norm_train(x: jax.Array, scale: jax.Array, bias: jax.Array, epsilon: f
                      ) -> tuple[jax.Array, jax.Array, jax.Array]:
     """``(y, mean, var)``: ``x`` normalised by its batch statistics (which are returned for
     the running averages) times ``scale`` plus ``bias``."""
-    fn = _fast if policy.use_fast(impl, True) else _reference
+    fn = _fast if policy.use_fast(impl, True, 'batch_norm') else _reference
     return fn(x, scale, bias, epsilon, axis_name)
 
 

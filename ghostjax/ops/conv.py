@@ -35,7 +35,7 @@ def matmul_kernel(x: jax.Array, kernel: jax.Array, n_contract: int) -> jax.Array
 
 def pointwise_conv(x: jax.Array, kernel: jax.Array, impl: str = 'auto') -> jax.Array:
     """1x1 stride-1 conv. Fast (``'auto'`` everywhere): one 2-D matmul; reference: XLA conv."""
-    if policy.use_fast(impl, True):
+    if policy.use_fast(impl, True, 'pointwise'):
         return matmul_kernel(x, kernel, 1)
     return lax.conv_general_dilated(x, kernel, (1, 1), 'VALID', dimension_numbers=DIMENSION_NUMBERS)
 
@@ -48,7 +48,7 @@ def conv2d(x: jax.Array, kernel: jax.Array, strides: int, impl: str = 'auto') ->
     k, c = kernel.shape[0], x.shape[-1]
     pad = ((k // 2, k // 2), (k // 2, k // 2))
     if not policy.use_fast(impl, jax.default_backend() == 'cpu'
-                           and c <= PATCHES_MAX_IN_FEATURES):
+                           and c <= PATCHES_MAX_IN_FEATURES, 'conv'):
         return lax.conv_general_dilated(x, kernel, (strides, strides), pad,
                                         dimension_numbers=DIMENSION_NUMBERS)
     xp = jnp.pad(x, ((0, 0), pad[0], pad[1], (0, 0)))
@@ -184,6 +184,6 @@ def conv_transpose(x: jax.Array, kernel: jax.Array, strides: tuple[int, int],
     layers the dilated form is faster there): ``conv_transpose_phases``. Reference:
     ``lax.conv_transpose``."""
     auto = (jax.default_backend() == 'cpu' and max(strides) > 1 and kernel.shape[-1] >= 16)
-    if policy.use_fast(impl, auto):
+    if policy.use_fast(impl, auto, 'conv_transpose'):
         return conv_transpose_phases(x, kernel, strides, pads)
     return lax.conv_transpose(x, kernel, strides, pads, dimension_numbers=DIMENSION_NUMBERS)

@@ -147,6 +147,6 @@ def depthwise_conv_grouped(x: jax.Array, kernel: jax.Array, strides: tuple[int, 
 def depthwise_conv(x: jax.Array, kernel: jax.Array, strides: tuple[int, int], padding: Padding,
                    impl: str = 'auto') -> jax.Array:
     """Depthwise conv ``[B, H, W, C]`` -> ``[B, H', W', C]``; ``'auto'``: fast on CPU."""
-    if policy.use_fast(impl, jax.default_backend() == 'cpu'):
+    if policy.use_fast(impl, jax.default_backend() == 'cpu', 'depthwise'):
         return depthwise_conv_shifted(x, kernel, tuple(strides), tuple(map(tuple, padding)))
     return depthwise_conv_grouped(x, kernel, strides, padding)

@@ -13,6 +13,11 @@ reference XLA ops only)::
     with ghostjax.ops.force_impl('reference'):
         logits = jax.jit(model.apply)(variables, x)    # traced inside: reference ops
 
+A policy may name exceptions per op, ``'reference,depthwise:fast'``: every op's reference
+form but the fast depthwise conv (ops: ``OPS``). Quantization-aware training uses exactly
+that: qwix must see the reference convs it fake-quantizes, while the depthwise convs it
+leaves in float keep their fast form.
+
 The override applies while a function is traced: a function JAX already traced (and cached)
 outside the block keeps its ops, so wrap fresh ``jit``s in it. ``GHOSTJAX_IMPL=reference`` in
 the environment sets it for a whole process.
@@ -24,6 +29,7 @@ import os
 from typing import Iterator
 
 IMPLS = ('auto', 'reference', 'fast')
+OPS = ('depthwise', 'pointwise', 'conv', 'conv_transpose', 'batch_norm')
 ENV_VAR = 'GHOSTJAX_IMPL'
 # Names the earlier per-op flags used; configs and checkpoints written with them still work.
 LEGACY = {'grouped': 'reference', 'dilated': 'reference', 'xla': 'reference',
@@ -32,13 +38,31 @@ LEGACY = {'grouped': 'reference', 'dilated': 'reference', 'xla': 'reference',
 _forced: list[str] = []
 
 
-def canonical(impl: str) -> str:
-    """``impl`` as one of ``IMPLS`` (legacy per-op names accepted); ValueError otherwise."""
+def _one(impl: str, whole: str) -> str:
     impl = LEGACY.get(impl, impl)
     if impl not in IMPLS:
         raise ValueError(f'impl must be one of {IMPLS} (or legacy {sorted(LEGACY)}), '
-                         f'got {impl!r}')
+                         f"optionally with per-op exceptions like 'reference,depthwise:fast' "
+                         f'(ops {OPS}), got {whole!r}')
     return impl
+
+
+def parse(impl: str) -> tuple[str, dict[str, str]]:
+    """``'reference,depthwise:fast'`` -> ``('reference', {'depthwise': 'fast'})``."""
+    default, *exceptions = impl.split(',')
+    per_op = {}
+    for item in exceptions:
+        op, _, value = item.partition(':')
+        if op not in OPS:
+            raise ValueError(f'unknown op {op!r} in impl {impl!r}; ops are {OPS}')
+        per_op[op] = _one(value, impl)
+    return _one(default, impl), per_op
+
+
+def canonical(impl: str) -> str:
+    """``impl`` in canonical form (legacy per-op names accepted); ValueError otherwise."""
+    default, per_op = parse(impl)
+    return ','.join([default] + [f'{op}:{v}' for op, v in sorted(per_op.items())])
 
 
 @contextlib.contextmanager
@@ -58,10 +82,13 @@ def forced() -> str:
     return canonical(os.environ.get(ENV_VAR, 'auto'))
 
 
-def use_fast(impl: str, auto_is_fast: bool) -> bool:
-    """Whether an op asked for ``impl`` runs its fast form; ``auto_is_fast`` is the op's rule
-    for ``'auto'`` (e.g. "on the CPU backend"). A forced policy wins over ``impl``."""
-    impl, override = canonical(impl), forced()
+def use_fast(impl: str, auto_is_fast: bool, op: str | None = None) -> bool:
+    """Whether op ``op`` asked for ``impl`` runs its fast form; ``auto_is_fast`` is the op's
+    rule for ``'auto'`` (e.g. "on the CPU backend"). A forced policy wins over ``impl``."""
+    default, per_op = parse(impl)
+    impl = per_op.get(op, default)
+    forced_default, forced_per_op = parse(forced())
+    override = forced_per_op.get(op, forced_default)
     if override != 'auto':
         impl = override
     return auto_is_fast if impl == 'auto' else impl == 'fast'

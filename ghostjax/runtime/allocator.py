@@ -60,8 +60,9 @@ def active() -> bool:
 def log_hint(backend: str) -> None:
     """Logs how to get the faster allocator when running on CPU without it."""
     if backend == 'cpu' and not active():
-        logging.info('CPU run with the system malloc: start with `env $(python -m '
-                     'ghostjax.runtime.allocator) ...` (jemalloc; `make run` does) for faster steps')
+        logging.warning('CPU run with the system malloc: start with `env $(python -m '
+                        'ghostjax.runtime.allocator) ...` (jemalloc; `make run` does) for '
+                        'faster steps')
 
 
 if __name__ == '__main__':

@@ -7,12 +7,13 @@ import os
 import signal
 from typing import Any, Callable, Iterator
 
-from absl import logging
 import flax
 import jax
 import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
+
+from ghostjax.training import logging as log_lib
 
 
 class IncompatibleCheckpointError(ValueError):
@@ -101,7 +102,7 @@ class Checkpointer:
         restored = self.restore(template)
         if restored is None:
             return template
-        logging.info('resumed from step %d', restored[1]['step'])
+        log_lib.say(f'resumed from step {restored[1]["step"]} ({self.directory})')
         return restored[0]
 
     def close(self) -> None:

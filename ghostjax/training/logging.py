@@ -66,6 +66,13 @@ class Progress:
         self.bar.close()
 
 
+def say(message: str) -> None:
+    """One line for the user on the console (process 0), printed above any progress bar;
+    library logs go through absl and are hidden unless ``--verbosity`` asks for them."""
+    if jax.process_index() == 0:
+        tqdm.write(message)
+
+
 def write_json(path: str, obj: Mapping) -> None:
     with open(path + '.tmp', 'w') as f:
         json.dump(obj, f, indent=2, sort_keys=True, default=float)

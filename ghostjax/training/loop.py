@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from absl import logging
 import jax
 import numpy as np
 
@@ -134,6 +133,7 @@ class Run:
         if self.checkpointer and self.checkpointer.latest_step() != step:
             host = host_copy(state, self.devices)
             save_checkpoint(self.checkpointer, step, host, self.params_of(host), self.meta)
+            log_lib.say(f'checkpoint step {step} -> {self.checkpointer.directory}')
 
     def train(self, state: Any, p_step: Callable, split: data.Split,
               preprocess: data.Preprocess, *, total: int, global_batch: int, seed: int,
@@ -167,7 +167,7 @@ class Run:
                     if every and step % every == 0 and step < total:
                         fn(step, state)
             if stop.requested:
-                logging.warning('stop requested: saving step %d and exiting', step)
+                log_lib.say(f'stop requested: saving step {step} and exiting')
                 self.stopped = True
         self.save(step, state)
         return state, step

@@ -71,3 +71,16 @@ def test_environment_variable_sets_the_policy_for_a_process():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          env={**os.environ, policy.ENV_VAR: 'reference'}, check=True)
     assert out.stdout.split() == ['reference', 'False']
+
+
+def test_per_op_exceptions_keep_one_op_fast():
+    """'reference,depthwise:fast' (what QAT runs): reference convs, the fast depthwise."""
+    assert policy.canonical('reference,depthwise:shifted') == 'reference,depthwise:fast'
+    with pytest.raises(ValueError, match="unknown op 'dw'"):
+        policy.canonical('reference,dw:fast')
+    model = _tiny_ghostnet('reference,depthwise:fast')
+    x = jnp.zeros((2, 16, 16, 1))
+    variables = model.init(jax.random.key(0), x)
+    names = _primitives(lambda v, x: model.apply(v, x), variables, x)
+    assert 'depthwise_conv_shifted' in names and 'conv_groups_1' in names
+    assert not any(n.startswith('conv_groups_') and n != 'conv_groups_1' for n in names)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from absl import logging
 import flax.struct
 import jax
 import jax.numpy as jnp
@@ -22,6 +21,7 @@ import numpy as np
 from ghostjax.models.registry import create_discriminator, create_generator
 from ghostjax.optim import create_optimizer, pruning
 from ghostjax.training import checkpoint as ckpt_lib
+from ghostjax.training import logging as log_lib
 from ghostjax.training import losses
 from ghostjax.training.state import TrainState, pmean_if
 
@@ -197,7 +197,7 @@ def warm_start(state: GANState, workdir: str) -> GANState:
                 np.shape(a) != np.shape(b) for a, b in zip(jax.tree.leaves(new),
                                                            jax.tree.leaves(old))):
             raise ValueError(f'init_from {workdir!r} holds a different {name}')
-    logging.info('warm start from %s (step %d)', workdir, int(src.step))
+    log_lib.say(f'warm start from {workdir} (step {int(src.step)})')
     return state.replace(g=state.g.replace(params=src.g.params, batch_stats=src.g.batch_stats),
                          d=state.d.replace(params=src.d.params, batch_stats=src.d.batch_stats),
                          ema_params=src.ema_params)

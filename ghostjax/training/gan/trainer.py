@@ -6,7 +6,6 @@ import os
 import time
 from typing import Any
 
-from absl import logging
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -43,7 +42,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     p_sample = jax.jit(functools.partial(sample, g_eval))
     extractor_dir = config.eval.get('extractor_workdir', '')
     if extractor_dir and not os.path.exists(os.path.join(extractor_dir, 'config.json')):
-        logging.warning('no extractor in %r: FID/KID/IS/PR are skipped', extractor_dir)
+        log_lib.say(f'warning: no extractor in {extractor_dir!r}: FID/KID/IS/PR are skipped')
         extractor_dir = ''
     meta = {'image_shape': list(image_shape), 'num_classes': split.num_classes}
     with loop.Run(workdir, devices=devices, desc='gan', finite_keys=('d_loss', 'g_loss'),
@@ -63,6 +62,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
             grid = image_grid(images)
             save_png(os.path.join(workdir, 'samples', f'step_{step:07d}.png'), grid)
             save_png(os.path.join(workdir, 'samples', 'latest.png'), grid)
+            log_lib.say(f'samples step {step} -> {workdir}/samples/step_{step:07d}.png')
             run.writer.image(step, 'samples', grid)
             run.writer.scalars(step, {'diversity': float(diversity(jnp.asarray(images)))},
                                'samples/')
