@@ -1,8 +1,12 @@
 """What every entry point does around its run: a quiet console and a closing summary."""
+import difflib
 import os
+import runpy
+import sys
 
 import jax
-from absl import flags, logging
+import ml_collections
+from absl import app, flags, logging
 
 from ghostjax.runtime import allocator
 
@@ -23,3 +27,55 @@ def summary(title: str, workdir: str, files: dict[str, str], scores: dict[str, f
             print(f'  {label:<12} {os.path.join(workdir, path)}')
     if scores:
         print('  ' + '  '.join(f'{k} {v:.4g}' for k, v in scores.items()))
+
+
+def _config_file(argv: list[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg.startswith('--config='):
+            return arg.split('=', 1)[1]
+        if arg == '--config' and i + 1 < len(argv):
+            return argv[i + 1]
+    return None
+
+
+def check_overrides(argv: list[str]) -> None:
+    """Exits with a clear message when a ``--config.KEY=...`` override names no key of the
+    config file (ml_collections would raise a bare AttributeError), listing the valid keys."""
+    path = _config_file(argv)
+    if path is None or not os.path.exists(path.split(':')[0]):
+        return
+    config = runpy.run_path(path.split(':')[0])['get_config']()
+    for arg in argv:
+        if not arg.startswith('--config.'):
+            continue
+        node, keys = config, arg[len('--config.'):].split('=', 1)[0].split('.')
+        for depth, key in enumerate(keys):
+            if isinstance(node, ml_collections.ConfigDict) and key in node:
+                node = node[key]
+                continue
+            if not isinstance(node, ml_collections.ConfigDict):
+                break  # a value inside a field (a dict or tuple) is the field's business
+            prefix = '.'.join(keys[:depth])
+            valid = sorted(node.keys())
+            close = difflib.get_close_matches(key, valid, n=1)
+            hint = f' Did you mean {close[0]!r}?' if close else ''
+            where = f' under config.{prefix}' if prefix else ''
+            sys.exit(f'error: {path} has no config key {".".join(keys[:depth + 1])!r}.{hint} '
+                     f'Valid keys{where}: {", ".join(valid)}')
+
+
+def run(main) -> None:
+    """``app.run(main)`` after ``check_overrides``. A bad value the library rejects
+    (ValueError, FileNotFoundError: their messages name the value and what was expected)
+    ends the run with that message alone; with ``--verbosity`` with its traceback too."""
+    check_overrides(sys.argv[1:])
+
+    def guarded(argv):
+        try:
+            return main(argv)
+        except (ValueError, FileNotFoundError) as e:
+            if flags.FLAGS['verbosity'].present:
+                raise
+            sys.exit(f'error: {e}')
+
+    app.run(guarded)

@@ -9,6 +9,7 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from ghostjax.compression.pipelines import compress_classifier, compress_generator
+from train import cli
 from train.tables import compress_table
 
 FLAGS = flags.FLAGS
@@ -22,6 +23,7 @@ PIPELINES = {'classifier': compress_classifier, 'generator': compress_generator}
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+    cli.setup()
     kind = FLAGS.config.kind
     if kind not in PIPELINES:
         raise app.UsageError(f'config.kind must be one of {sorted(PIPELINES)}, got {kind!r}')
@@ -31,4 +33,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-    app.run(main)
+    cli.run(main)

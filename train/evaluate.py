@@ -11,6 +11,7 @@ import json
 from absl import app, flags
 
 from ghostjax.training.gan import evaluate
+from train import cli
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string('workdir', None, 'A train.gan workdir.')
@@ -25,9 +26,10 @@ flags.mark_flags_as_required(['workdir'])
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+    cli.setup()
     print(json.dumps(evaluate(FLAGS.workdir, FLAGS.extractor, FLAGS.num_samples, FLAGS.step),
                      indent=2))
 
 
 if __name__ == '__main__':
-    app.run(main)
+    cli.run(main)
