@@ -65,11 +65,14 @@ test-fast: lint data
 EXTRACTOR := runs/extractor_fashion_mnist
 # Empty without jemalloc, else LD_PRELOAD=... MALLOC_CONF=... (expanded after `install`).
 JEMALLOC_ENV = $(shell $(PY) -m ghostjax.runtime.allocator)
+# Scores and the sample grid go to results/ (README tables: python -m benchmarks.report).
 run: install data jemalloc
-	[ -f $(EXTRACTOR)/eval.json ] || env $(JEMALLOC_ENV) $(PY) -m train.classifier \
-	  --config configs/ghostnet_extractor.py --workdir $(EXTRACTOR)
+	@[ -f $(EXTRACTOR)/eval.json ] && echo "feature extractor: reusing $(EXTRACTOR)" || \
+	  env $(JEMALLOC_ENV) $(PY) -m train.classifier --config configs/ghostnet_extractor.py \
+	  --workdir $(EXTRACTOR) --results results/make_run_extractor.json
 	env $(JEMALLOC_ENV) $(PY) -m train.gan --config $(RUN_CONFIG) --workdir $(RUN_WORKDIR) \
-	  --config.eval.extractor_workdir=$(EXTRACTOR)
+	  --config.eval.extractor_workdir=$(EXTRACTOR) --results results/make_run_gan.json
+	cp $(RUN_WORKDIR)/samples/latest.png results/make_run_samples.png
 
 clean:
 	rm -rf $(VENV) runs

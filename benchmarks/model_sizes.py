@@ -1,12 +1,14 @@
 """Parameters and MACs (conv + dense, per image) of every model, as JSON lines.
 
   python -m benchmarks.model_sizes
-Nothing is compiled: sizes come from ``ghostjax.model_size`` on traced shapes.
+Nothing is compiled: sizes come from ``ghostjax.model_size`` on traced shapes. Writes
+``results/model_sizes.json`` (README table: ``python -m benchmarks.report``).
 """
 import json
 
 import ghostjax as gj
 from ghostjax.models import dcgan, ghostgan
+from ghostjax.runtime.provenance import write_result
 
 
 def main():
@@ -22,9 +24,11 @@ def main():
                  (f'Ghost D {res}', ghostgan.GhostDiscriminator(res, ch), (1, res, res, ch))]
     rows += [('MLP G', dcgan.MLPGenerator(), (1, 100)),
              ('MLP D', dcgan.MLPDiscriminator(), (1, 28, 28, 1))]
+    out = []
     for name, model, shape in rows:
-        print(json.dumps({'bench': 'model_size', 'model': name, 'input': list(shape),
-                          **gj.model_size(model, shape)}))
+        out.append({'model': name, 'input': list(shape), **gj.model_size(model, shape)})
+        print(json.dumps({'bench': 'model_size', **out[-1]}))
+    write_result('results/model_sizes.json', {'rows': out})
 
 
 if __name__ == '__main__':

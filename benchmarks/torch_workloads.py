@@ -1,6 +1,6 @@
 """The PyTorch peers of ``jax_workloads.py`` (run in the peers venv: torch + timm, no JAX).
 
-Definitions mirror ``shared/peers/bench_torch.py``: timm's ``ghostnet_100``; the PyTorch DCGAN
+Definitions follow the peers' own code: timm's ``ghostnet_100``; the PyTorch DCGAN
 example at 64x64 and the TF-tutorial DCGAN at 28x28, one iteration = D step on real and on
 ``fake.detach()``, then the G step through the same fake batch, Adam 2e-4 (0.5, 0.999).
 """

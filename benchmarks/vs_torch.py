@@ -14,17 +14,19 @@ on it, next to the float32 matmul's as the ceiling) and, with ``--markdown``, th
 
 ``--allocator jemalloc`` starts both sides with retaining jemalloc (``ghostjax.runtime.allocator``).
 
-Build the peers venv with ``bash ../shared/peers/setup_venv.sh /tmp/peers-venv``.
+Build the peers venv with ``bash benchmarks/setup_peers_venv.sh /tmp/peers-venv``. Writes
+``results/vs_torch_<allocator>.json`` (``--results`` for another path); ``python -m
+benchmarks.report`` renders it into ``docs/performance.md``.
 """
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 
 from ghostjax.runtime import allocator
+from ghostjax.runtime.provenance import cpu_name, write_result
 
 WORKLOADS = {
     'matmul': 'float32 matmul 4096x4096x4096 (the compute ceiling)',
@@ -70,17 +72,6 @@ class Worker:
         return done
 
 
-def cpu_name() -> str:
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or '?'
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--workloads', default=','.join(WORKLOADS))
@@ -92,6 +83,8 @@ def main():
     ap.add_argument('--allocator', choices=('system', 'jemalloc'), default='system',
                     help='malloc of both sides; jemalloc: retaining jemalloc via LD_PRELOAD')
     ap.add_argument('--markdown', action='store_true')
+    ap.add_argument('--results', default=None,
+                    help='JSON file for the rows (default results/vs_torch_<allocator>.json)')
     args = ap.parse_args()
     extra_env = allocator.required_jemalloc_env() if args.allocator == 'jemalloc' else {}
     machine = f'{cpu_name()}, {os.cpu_count()} cores'
@@ -129,6 +122,8 @@ def main():
                'machine': machine}
         rows.append(row)
         print(json.dumps(row), flush=True)
+    write_result(args.results or f'results/vs_torch_{args.allocator}.json',
+                 {'rows': rows, 'threads': args.threads})
     if args.markdown:
         print('| workload | ours (ms) | PyTorch (ms) | ratio | GMAC per step | GMAC/s ours / peer '
               '| first step ours / peer (s) | peak RSS ours / peer (MB) |')

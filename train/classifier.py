@@ -24,7 +24,7 @@ def main(argv):
              else f'done: step {result["step"]} in {result["train_wall_s"]:.0f} s')
     files = {'checkpoints': 'checkpoints', 'TensorBoard': 'tensorboard', 'result': 'eval.json'}
     cli.summary(title, FLAGS.workdir, files,
-                {k: result[k] for k in ('accuracy', 'loss') if k in result})
+                {k: result[k] for k in ('accuracy', 'loss') if k in result}, result)
 
 
 if __name__ == '__main__':

@@ -8,7 +8,10 @@ import jax
 import ml_collections
 from absl import app, flags, logging
 
-from ghostjax.runtime import allocator
+from ghostjax.runtime import allocator, provenance
+
+flags.DEFINE_string('results', None, 'Also write the result, with the command, date and '
+                    'machine, to this JSON file (e.g. results/make_run_gan.json).')
 
 
 def setup() -> None:
@@ -19,8 +22,12 @@ def setup() -> None:
     allocator.log_hint(jax.default_backend())
 
 
-def summary(title: str, workdir: str, files: dict[str, str], scores: dict[str, float]) -> None:
-    """Prints where a run's outputs are and its scores."""
+def summary(title: str, workdir: str, files: dict[str, str], scores: dict[str, float],
+            result: dict | None = None) -> None:
+    """Prints where a run's outputs are and its scores; writes ``result`` to ``--results``."""
+    if result is not None and flags.FLAGS.results:
+        provenance.write_result(flags.FLAGS.results, result)
+        files = {**files, 'results': os.path.relpath(flags.FLAGS.results, workdir)}
     print(f'\n{title}')
     for label, path in files.items():
         if os.path.exists(os.path.join(workdir, path)):

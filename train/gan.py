@@ -25,7 +25,8 @@ def main(argv):
              else f'done: step {result["step"]} in {result["train_wall_s"]:.0f} s')
     files = {'samples': 'samples/latest.png', 'checkpoints': 'checkpoints',
              'TensorBoard': 'tensorboard', 'result': 'train_result.json'}
-    cli.summary(title, FLAGS.workdir, files, {k: result[k] for k in SCORES if k in result})
+    cli.summary(title, FLAGS.workdir, files, {k: result[k] for k in SCORES if k in result},
+                result)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,128 @@
+"""Renders the result tables of README.md and docs/*.md from results/*.json.
+
+Each table sits between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->``; NAME picks
+the renderer below and the file(s) it reads. A table is never edited by hand.
+
+  python -m benchmarks.report           # rewrite the tables
+  python -m benchmarks.report --check   # exit 1 if a table differs from its data (make test)
+"""
+import argparse
+import json
+import pathlib
+import re
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+DOCS = ('README.md', 'docs/performance.md')
+# The paper's MACs (Han et al. 2020, Table 7; GhostNetV2: Tang et al. 2022) beside ours.
+PAPER_MACS = {'GhostNet 0.5x': '42M', 'GhostNet 1.0x': '141M', 'GhostNet 1.3x': '226M',
+              'GhostNetV2 1.0x': '167M'}
+
+
+def load(name: str) -> dict:
+    with open(ROOT / 'results' / f'{name}.json') as f:
+        return json.load(f)
+
+
+def _source(*records: dict) -> str:
+    r = records[0]
+    commands = '; '.join(f'`{x["command"]}`' for x in records)
+    return f'\n{commands} — {r["machine"]}, JAX {r["jax"]}, {r["date"]}.\n'
+
+
+def model_sizes() -> str:
+    data = load('model_sizes')
+    lines = ['| model | params | MACs (conv + dense) | paper |', '|---|---|---|---|']
+    for r in data['result']['rows']:
+        if r['model'] in PAPER_MACS:
+            lines.append(f"| {r['model']} | {r['params']:,} | {r['macs'] / 1e6:.2f}M "
+                         f"| {PAPER_MACS[r['model']]} |")
+    return '\n'.join(lines) + '\n' + _source(data)
+
+
+def gan_sizes() -> str:
+    data = load('model_sizes')
+    size = {r['model']: r for r in data['result']['rows']}
+    lines = ['| resolution | DCGAN G params / MACs | Ghost G params / MACs | Ghost / DCGAN G '
+             '| DCGAN D | Ghost D |', '|---|---|---|---|---|---|']
+    for res, what in ((28, '28x28x1 (DCGAN-28)'), (32, '32x32x3 (DCGAN-32)'),
+                      (64, '64x64x3 (DCGAN-64)')):
+        dg, gg = size[f'DCGAN-{res} G'], size[f'Ghost G {res}']
+        dd, gd = size[f'DCGAN-{res} D'], size[f'Ghost D {res}']
+        pm = lambda r: f"{r['params']:,} / {r['macs'] / 1e6:.1f}M"
+        lines.append(f"| {what} | {pm(dg)} | {pm(gg)} | {100 * gg['params'] / dg['params']:.1f}% "
+                     f"/ {100 * gg['macs'] / dg['macs']:.1f}% | {pm(dd)} | {pm(gd)} |")
+    return '\n'.join(lines) + '\n' + _source(data)
+
+
+def make_run() -> str:
+    gan, ext = load('make_run_gan'), load('make_run_extractor')
+    g, e = gan['result'], ext['result']
+    lines = ['| | |', '|---|---|',
+             f"| feature extractor | GhostNet 1.0x, {e['step']} steps, test accuracy "
+             f"{100 * e['accuracy']:.1f}% ({e['train_wall_s']:.0f} s) |",
+             f"| GAN | {g['generator']} G + {g['discriminator']} D, {g['loss']} loss, "
+             f"{g['step']} steps ({g['train_wall_s']:.0f} s) |",
+             f"| FID / KID | {g['fid']:.2f} / {g['kid_mean']:.4f} |",
+             f"| Inception Score | {g['is_mean']:.2f} |",
+             f"| precision / recall | {g['precision']:.2f} / {g['recall']:.2f} |",
+             f"| samples | {g['num_samples']:,} against the {g['split']} split, "
+             f"{g['extractor']} features |"]
+    return '\n'.join(lines) + '\n' + _source(ext, gan)
+
+
+def vs_torch(allocator: str) -> str:
+    data = load(f'vs_torch_{allocator}')
+    rows = data['result']['rows']
+    lines = ['| workload | ours (ms) | PyTorch (ms) | ratio | GMAC per step | GMAC/s ours / peer '
+             '| first step ours / peer (s) | peak RSS ours / peer (MB) |',
+             '|---|---|---|---|---|---|---|---|']
+    for r in rows:
+        lines.append(f"| {r['what']} | {r['ours_ms']} | {r['peer_ms']} | {r['ratio']:.2f} "
+                     f"| {r['gmac_per_step']} | {r['ours_gmac_per_s']} / "
+                     f"{r['peer_gmac_per_s'] or '-'} "
+                     f"| {r['ours_first_step_s']} / {r['peer_first_step_s']} "
+                     f"| {r['ours_peak_rss_mb']} / {r['peer_peak_rss_mb']} |")
+    r = rows[0]
+    note = (f'\n{r["ours"]} vs {r["peer"]} ({data["result"]["threads"]} threads), {allocator} '
+            f'malloc on both sides; medians of {r["iters"]} interleaved steps after '
+            f'{r["warmup"]} warm-up steps each.\n')
+    return '\n'.join(lines) + '\n' + note + _source(data)
+
+
+RENDERERS = {'model_sizes': model_sizes, 'gan_sizes': gan_sizes, 'make_run': make_run,
+             'vs_torch_jemalloc': lambda: vs_torch('jemalloc'),
+             'vs_torch_system': lambda: vs_torch('system')}
+BLOCK = re.compile(r'(<!-- results:(\w+) -->\n)(.*?)(<!-- /results:\2 -->)', re.S)
+
+
+def render(text: str) -> str:
+    def table(m):
+        if m[2] not in RENDERERS:
+            raise SystemExit(f'unknown results table {m[2]!r}; known: {sorted(RENDERERS)}')
+        return m[1] + RENDERERS[m[2]]() + m[4]
+    return BLOCK.sub(table, text)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--check', action='store_true', help='fail if a table is out of date')
+    args = ap.parse_args()
+    stale = []
+    for name in DOCS:
+        path = ROOT / name
+        if not path.exists():
+            continue
+        text = path.read_text()
+        new = render(text)
+        if new != text:
+            stale.append(name)
+            if not args.check:
+                path.write_text(new)
+    if args.check and stale:
+        sys.exit(f'tables out of date in {stale}: run python -m benchmarks.report')
+    print(('up to date' if args.check else 'rewrote') + f': {stale or list(DOCS)}')
+
+
+if __name__ == '__main__':
+    main()
