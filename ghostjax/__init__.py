@@ -12,7 +12,8 @@ from ghostjax.models import (DCGAN28Discriminator, DCGAN28Generator, DCGANDiscri
 from ghostjax.nn import (BatchNorm, Conv, ConvTranspose, DepthwiseConv, DFCAttention,
                          GhostBottleneck, GhostModule, Layers, PointwiseConv, SqueezeExcite,
                          hard_sigmoid, make_divisible)
-from ghostjax.ops import count_macs, count_params, force_impl, model_size
+from ghostjax.ops import (count_macs, count_params, force_impl, model_size,
+                          resolve_depthwise_impl)
 
 __version__ = '0.1.0'
 
