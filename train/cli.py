@@ -25,13 +25,14 @@ def setup() -> None:
 def summary(title: str, workdir: str, files: dict[str, str], scores: dict[str, float],
             result: dict | None = None) -> None:
     """Prints where a run's outputs are and its scores; writes ``result`` to ``--results``."""
+    paths = {label: os.path.join(workdir, path) for label, path in files.items()}
     if result is not None and flags.FLAGS.results:
         provenance.write_result(flags.FLAGS.results, result)
-        files = {**files, 'results': os.path.relpath(flags.FLAGS.results, workdir)}
+        paths['results'] = flags.FLAGS.results
     print(f'\n{title}')
-    for label, path in files.items():
-        if os.path.exists(os.path.join(workdir, path)):
-            print(f'  {label:<12} {os.path.join(workdir, path)}')
+    for label, path in paths.items():
+        if os.path.exists(path):
+            print(f'  {label:<12} {path}')
     if scores:
         print('  ' + '  '.join(f'{k} {v:.4g}' for k, v in scores.items()))
 
