@@ -19,9 +19,11 @@ $(PY):
 
 venv: $(PY)
 
+# pip's output goes to .venv/pip.log (shown when the install fails).
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PIP) install -q -e .
-	touch $@
+	@echo "installing ghostjax into $(VENV)"
+	@$(PIP) install -q -e . > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PIP) install -q -e '.[test]'

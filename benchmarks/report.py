@@ -59,7 +59,7 @@ def make_run() -> str:
     gan, ext = load('make_run_gan'), load('make_run_extractor')
     g, e = gan['result'], ext['result']
     lines = ['| | |', '|---|---|',
-             f"| feature extractor | GhostNet 1.0x, {e['step']} steps, test accuracy "
+             f"| feature extractor | GhostNet 0.5x (`configs/ghostnet_extractor.py`), {e['step']} steps, test accuracy "
              f"{100 * e['accuracy']:.1f}% ({e['train_wall_s']:.0f} s) |",
              f"| GAN | {g['generator']} G + {g['discriminator']} D, {g['loss']} loss, "
              f"{g['step']} steps ({g['train_wall_s']:.0f} s) |",

@@ -9,17 +9,19 @@ import ml_collections
 from absl import app, flags, logging
 
 from ghostjax.runtime import allocator, provenance
+from ghostjax.training import logging as log_lib
 
 flags.DEFINE_string('results', None, 'Also write the result, with the command, date and '
                     'machine, to this JSON file (e.g. results/make_run_gan.json).')
 
 
 def setup() -> None:
-    """Library INFO logs (Orbax, absl, per-step metrics) only with ``--verbosity``/``-v``;
-    ghostjax's own progress lines and warnings always show."""
+    """Library logs (Orbax, TFDS, absl; our per-step metrics at INFO) only with
+    ``--verbosity``/``-v``; ghostjax's own progress lines and warnings always show."""
     if not flags.FLAGS['verbosity'].present:
-        logging.set_verbosity(logging.WARNING)
-    allocator.log_hint(jax.default_backend())
+        logging.set_verbosity(logging.ERROR)
+    if message := allocator.hint(jax.default_backend()):
+        log_lib.say(message)
 
 
 def summary(title: str, workdir: str, files: dict[str, str], scores: dict[str, float],

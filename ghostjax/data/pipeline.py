@@ -94,6 +94,9 @@ def prepare(name: str, data_dir: str | None = None):
     else:
         builder = tfds.builder(name, data_dir=data_dir, file_format='array_record')
     if not builder.is_prepared():
+        if jax.process_index() == 0:
+            print(f'preparing {name} for TFDS in {data_dir} (once)', flush=True)
+        tfds.disable_progress_bar()  # the line above says what happens; it takes seconds
         try:
             builder.download_and_prepare(file_format='array_record')
         except Exception as e:  # noqa: BLE001  (any download failure gets the same advice)

@@ -57,12 +57,18 @@ def active() -> bool:
     return 'libjemalloc' in os.environ.get('LD_PRELOAD', '')
 
 
-def log_hint(backend: str) -> None:
-    """Logs how to get the faster allocator when running on CPU without it."""
+def hint(backend: str) -> str | None:
+    """How to get the faster allocator, when running on CPU without it; else None."""
     if backend == 'cpu' and not active():
-        logging.warning('CPU run with the system malloc: start with `env $(python -m '
-                        'ghostjax.runtime.allocator) ...` (jemalloc; `make run` does) for '
-                        'faster steps')
+        return ('note: CPU run with the system malloc; start with `env $(python -m '
+                'ghostjax.runtime.allocator) ...` (jemalloc; `make run` does) for faster steps')
+    return None
+
+
+def log_hint(backend: str) -> None:
+    """Logs ``hint(backend)`` as a warning, when there is one."""
+    if message := hint(backend):
+        logging.warning(message)
 
 
 if __name__ == '__main__':

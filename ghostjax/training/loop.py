@@ -12,6 +12,7 @@ supplies only its wrapped step, its data and its hooks::
 from __future__ import annotations
 
 import itertools
+import os
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import jax
@@ -133,7 +134,7 @@ class Run:
         if self.checkpointer and self.checkpointer.latest_step() != step:
             host = host_copy(state, self.devices)
             save_checkpoint(self.checkpointer, step, host, self.params_of(host), self.meta)
-            log_lib.say(f'checkpoint step {step} -> {self.checkpointer.directory}')
+            log_lib.say(f'checkpoint step {step} -> {os.path.join(self.workdir, "checkpoints")}')
 
     def train(self, state: Any, p_step: Callable, split: data.Split,
               preprocess: data.Preprocess, *, total: int, global_batch: int, seed: int,
