@@ -59,8 +59,8 @@ def make_run() -> str:
     gan, ext = load('make_run_gan'), load('make_run_extractor')
     g, e = gan['result'], ext['result']
     lines = ['| | |', '|---|---|',
-             f"| feature extractor | GhostNet 0.5x (`configs/ghostnet_extractor.py`), {e['step']} steps, test accuracy "
-             f"{100 * e['accuracy']:.1f}% ({e['train_wall_s']:.0f} s) |",
+             f"| feature extractor | GhostNet 0.5x (`configs/ghostnet_extractor.py`), "
+             f"{e['step']} steps, test accuracy {100 * e['accuracy']:.1f}% ({e['train_wall_s']:.0f} s) |",
              f"| GAN | {g['generator']} G + {g['discriminator']} D, {g['loss']} loss, "
              f"{g['step']} steps ({g['train_wall_s']:.0f} s) |",
              f"| FID / KID | {g['fid']:.2f} / {g['kid_mean']:.4f} |",
