@@ -33,7 +33,8 @@ from ghostjax.training import classifier as cls_lib
 from ghostjax.training import gan as gan_lib
 from ghostjax.training import logging as log_lib
 from ghostjax.training import loop
-from ghostjax.training.state import TrainState, compile_step, replicate
+from ghostjax.training.state import (TrainState, compile_step, data_mesh, host_copy,
+                                     replicate)
 
 
 @flax.struct.dataclass
@@ -67,30 +68,32 @@ def save_variables(workdir: str, name: str, variables: dict) -> str:
     return path
 
 
-def _devices(config) -> int:
-    return jax.local_device_count() if config.get('pmap', True) else 1
+def _mesh(config) -> jax.sharding.Mesh:
+    return data_mesh(all_devices=config.get('pmap', True))
 
 
 # --------------------------------------------------------------------------- classifier
 
 
 def classifier_accuracy(model, variables: dict, base_config, split: data.Split,
-                        devices: int = 1) -> dict[str, float]:
-    """Test accuracy / loss of ``model.apply(variables, x)`` with the classifier's evaluation."""
+                        mesh: jax.sharding.Mesh | None = None) -> dict[str, float]:
+    """Test accuracy / loss of ``model.apply(variables, x)`` with the classifier's evaluation
+    (data-parallel over ``mesh``, default the first device)."""
+    mesh = mesh or data_mesh(all_devices=False)
     state = Evaluable(model.apply, variables['params'], variables['batch_stats'])
-    return cls_lib.evaluate(cls_lib.compile_eval(devices),
-                            replicate(state) if devices > 1 else state, split, base_config,
-                            'device' if devices > 1 else 'flat')
+    return cls_lib.evaluate(cls_lib.compile_eval(mesh), replicate(state, mesh), split,
+                            base_config, mesh)
 
 
 def finetune_classifier(model, variables: dict, base_config, ft: ml_collections.ConfigDict,
                         split: data.Split, wrap: Callable[[optax.GradientTransformation, int],
                                                           optax.GradientTransformation] | None
-                        = None, devices: int = 1) -> dict:
+                        = None, mesh: jax.sharding.Mesh | None = None) -> dict:
     """Variables after ``ft.epochs`` of SGD (``ft.learning_rate`` cosine, Nesterov momentum,
     ``base_config``'s weight decay and augmentation) on ``split``. ``wrap(tx, total_steps)``
     wraps the optimizer (e.g. ``pruning.prune``). ``model`` may be a qwix QAT model."""
-    data.check_batch(ft.batch_size, 'device' if devices > 1 else 'flat')
+    mesh = mesh or data_mesh(all_devices=False)
+    data.check_batch(ft.batch_size, mesh.size)
     total = max(1, int(ft.epochs * (split.num_examples // ft.batch_size)))
     tx = create_optimizer('sgd', optax.cosine_decay_schedule(ft.learning_rate, total),
                           weight_decay=base_config.weight_decay, momentum=0.9, nesterov=True)
@@ -99,15 +102,15 @@ def finetune_classifier(model, variables: dict, base_config, ft: ml_collections.
     state = TrainState.create(apply_fn=model.apply, params=variables['params'],
                               batch_stats=variables['batch_stats'], tx=tx)
     p_train = compile_step(functools.partial(cls_lib.train_step,
-                                             label_smoothing=base_config.label_smoothing), devices)
+                                             label_smoothing=base_config.label_smoothing), mesh)
     pre = data.Preprocess.for_classifier(base_config.dataset, train=True,
                                          **base_config.get('input', {}))
-    with loop.Run(None, devices=devices, desc='fine-tune', finite_keys=('loss',),
+    with loop.Run(None, mesh=mesh, desc='fine-tune', finite_keys=('loss',),
                   postfix={'loss': 'loss'}, params_of=lambda s: s.params) as run:
         state, _ = run.train(state, p_train, split, pre, total=total,
                              global_batch=ft.batch_size, seed=ft.seed,
                              rng=jax.random.key(ft.seed), log_every=100, checkpoint_every=total)
-    host = loop.host_copy(state, devices)
+    host = host_copy(state)
     return {'params': host.params, 'batch_stats': host.batch_stats}
 
 
@@ -115,7 +118,7 @@ def compress_classifier(config: ml_collections.ConfigDict, workdir: str) -> dict
     """Dense, int8 PTQ, int8 QAT, unstructured-sparse and channel-pruned variants of the
     ``config.checkpoint`` classifier, each evaluated on the test split."""
     base, model, state, meta = cls_lib.restore_classifier(config.checkpoint)
-    devices = _devices(config)
+    mesh = _mesh(config)
     train = data.load(base.dataset, base.train_split, base.get('data_dir') or None)
     test = data.load(base.dataset, base.eval_split, base.get('data_dir') or None)
     example = jax.ShapeDtypeStruct((1, *meta['image_shape']), jnp.float32)
@@ -126,7 +129,7 @@ def compress_classifier(config: ml_collections.ConfigDict, workdir: str) -> dict
             eval_model=None, eval_variables=None, **extra) -> dict:
         t0 = time.perf_counter()
         acc = classifier_accuracy(eval_model or m, eval_variables or variables, base, test,
-                                  devices)
+                                  mesh)
         r = {'variant': name, 'accuracy': round(acc['accuracy'], 4),
              'loss': round(acc['loss'], 4), **measure(m, variables, example, quantized), **extra}
         r['delta'] = round(r['accuracy'] - rows[0]['accuracy'], 4) if rows else 0.0
@@ -148,7 +151,7 @@ def compress_classifier(config: ml_collections.ConfigDict, workdir: str) -> dict
     if config.qat.epochs:
         qat_model = quantization.qat(model)
         tuned = finetune_classifier(qat_model, dense, base, _ft(config, config.qat), train,
-                                    devices=devices)
+                                    mesh=mesh)
         int8('int8 QAT (depthwise float) + int8 PTQ', model, tuned,
              finetune_epochs=config.qat.epochs)
     if config.sparse.sparsity:
@@ -157,7 +160,7 @@ def compress_classifier(config: ml_collections.ConfigDict, workdir: str) -> dict
         def wrap(tx, total):
             return pruning.prune(tx, sp.method, pruning.polynomial(
                 sp.sparsity, 0, max(1, int(sp.ramp_fraction * total)), sp.update_every))
-        tuned = finetune_classifier(model, dense, base, _ft(config, sp), train, wrap, devices)
+        tuned = finetune_classifier(model, dense, base, _ft(config, sp), train, wrap, mesh)
         row(f'{sp.method} {sp.sparsity:.0%} sparse, fine-tuned', model, tuned,
             finetune_epochs=sp.epochs)
         if config.ptq:
@@ -166,7 +169,7 @@ def compress_classifier(config: ml_collections.ConfigDict, workdir: str) -> dict
         ch = config.channels
         small, sliced = prune_ghost_channels(model, dense, ch.fraction)
         row(f'ghost1 channels -{ch.fraction:.0%}, no fine-tuning', small, sliced)
-        tuned = finetune_classifier(small, sliced, base, _ft(config, ch), train, None, devices)
+        tuned = finetune_classifier(small, sliced, base, _ft(config, ch), train, None, mesh)
         r = row(f'ghost1 channels -{ch.fraction:.0%}, fine-tuned', small, tuned,
                 finetune_epochs=ch.epochs, ghost1_primary=list(small.ghost1_primary))
         r['macs_removed'] = round(1 - r['macs'] / rows[0]['macs'], 4)

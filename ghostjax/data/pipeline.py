@@ -36,7 +36,6 @@ MEAN_STD = {
     'imagenet2012': ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
 }
 IN_MEMORY_LIMIT_BYTES = 2 << 30
-LAYOUTS = ('flat', 'device')
 
 
 def default_data_dir() -> str:
@@ -210,16 +209,23 @@ class Preprocess:
         return cls('gan', **kwargs)
 
     def __call__(self, images: np.ndarray, rng: np.random.Generator | None = None,
-                 train: bool = False) -> np.ndarray:
+                 train: bool = False, rows: slice | None = None,
+                 global_batch: int | None = None) -> np.ndarray:
+        """``images``: uint8 ``[B, H, W, C]``. For training augmentation, ``images`` may be the
+        ``rows`` of a global batch of ``global_batch``: the random draws are made for the whole
+        global batch and sliced, so they do not depend on how it is split over processes."""
         if images.ndim != 4:
             raise ValueError(f'expected uint8 images [B, H, W, C], got shape {images.shape}')
         x = images
+        rows = slice(0, len(x)) if rows is None else rows
+        n = len(x) if global_batch is None else global_batch
         if self.image_size is not None and x.shape[1:3] != (self.image_size,) * 2:
             x = self._resize(x)
         if train and self.crop_padding > 0:
-            x = _random_crop(x, self.crop_padding, rng)
+            x = _random_crop(x, self.crop_padding, rng.integers(0, 2 * self.crop_padding + 1,
+                                                                (2, n))[:, rows])
         if train and self.flip:
-            flip = rng.random(len(x)) < 0.5
+            flip = rng.random(n)[rows] < 0.5
             x = np.where(flip[:, None, None, None], x[:, :, ::-1], x)
         x = x.astype(np.float32)
         if self.scale == 'gan':
@@ -249,10 +255,11 @@ def _bilinear(x, size):
     return jax.image.resize(x.astype(np.float32), (x.shape[0], size, size, x.shape[3]), 'bilinear')
 
 
-def _random_crop(x: np.ndarray, pad: int, rng: np.random.Generator) -> np.ndarray:
+def _random_crop(x: np.ndarray, pad: int, offsets: np.ndarray) -> np.ndarray:
+    """Crops of the ``pad``-padded images at ``offsets`` ``[2, B]`` (dy, dx)."""
     b, h, w, _ = x.shape
     xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
-    dy, dx = rng.integers(0, 2 * pad + 1, (2, b))
+    dy, dx = offsets
     rows = (dy[:, None] + np.arange(h))[:, :, None]
     cols = (dx[:, None] + np.arange(w))[:, None, :]
     return xp[np.arange(b)[:, None, None], rows, cols]
@@ -261,17 +268,17 @@ def _random_crop(x: np.ndarray, pad: int, rng: np.random.Generator) -> np.ndarra
 # --------------------------------------------------------------------------- batching
 
 
-def check_batch(global_batch: int, layout: str = 'flat') -> int:
-    """Validates the global batch against the devices; returns this host's batch size."""
-    if layout not in LAYOUTS:
-        raise ValueError(f'layout must be one of {LAYOUTS}, got {layout!r}')
+def check_batch(global_batch: int, devices: int = 1) -> int:
+    """Validates the global batch against the process count and the total ``devices`` it is
+    split over; returns this process's batch size."""
     if global_batch <= 0:
         raise ValueError(f'the batch size must be positive, got {global_batch}')
-    devices = jax.device_count() if layout == 'device' else jax.process_count()
-    if global_batch % devices:
-        what = 'device count' if layout == 'device' else 'process count'
-        raise ValueError(f'global batch {global_batch} is not divisible by the {what} {devices}')
-    return global_batch // jax.process_count()
+    processes = jax.process_count()
+    for count, what in ((devices, 'total device count'), (processes, 'process count')):
+        if global_batch % count:
+            raise ValueError(f'global batch {global_batch} is not divisible by the {what} '
+                             f'{count} ({processes} processes, {devices} devices in all)')
+    return global_batch // processes
 
 
 def epoch_indices(num_examples: int, global_batch: int, seed: int, epoch: int,
@@ -295,19 +302,22 @@ def epoch_indices(num_examples: int, global_batch: int, seed: int, epoch: int,
 
 def make_batches(split: Split, *, global_batch: int, seed: int = 0, epoch: int = 0,
                  preprocess: Preprocess | None = None, train: bool = True,
-                 shuffle: bool | None = None, layout: str = 'flat', prefetch: int = 2,
-                 num_threads: int = 2) -> Iterator[dict[str, Any]]:
-    """One epoch of batches ``{'image': float32, 'label': int32}`` placed on the local devices.
+                 shuffle: bool | None = None, sharding: jax.sharding.Sharding | None = None,
+                 prefetch: int = 2, num_threads: int = 2) -> Iterator[dict[str, Any]]:
+    """One epoch of batches ``{'image': float32 [B, H, W, C], 'label': int32 [B]}``.
 
-    layout 'flat': ``[B_host, H, W, C]`` for jitted steps; 'device': ``[local_devices,
-    B_host / local_devices, H, W, C]`` for pmapped ones. Augmentation draws from a generator
-    seeded by (seed, epoch, process), so an epoch is reproducible.
+    With ``sharding`` (e.g. ``state.batch_sharding(mesh)``), each batch is one global array of
+    ``B = global_batch`` rows split over its devices, built from every process's slice;
+    without, this process's ``B = global_batch / processes`` rows on its first device.
+    Augmentation draws from a generator seeded by (seed, epoch, step), the same on every
+    process, so an epoch is reproducible and independent of the process count.
     """
-    check_batch(global_batch, layout)
+    check_batch(global_batch, len(sharding.device_set) if sharding is not None else 1)
     preprocess = preprocess or Preprocess()
     shuffle = train if shuffle is None else shuffle
     plan = epoch_indices(split.num_examples, global_batch, seed, epoch, shuffle)
-    rng = np.random.default_rng([seed, epoch, jax.process_index(), 1])
+    host = plan.shape[1]
+    rows = slice(jax.process_index() * host, (jax.process_index() + 1) * host)
 
     def host_batch(indices):
         images, labels = split.read(np.sort(indices) if split.images is None else indices)
@@ -318,28 +328,22 @@ def make_batches(split: Split, *, global_batch: int, seed: int = 0, epoch: int =
     else:
         raw = iter(grain.MapDataset.source(plan).map(host_batch).to_iter_dataset(
             grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=2 * num_threads)))
-    batches = ({'image': preprocess(im, rng, train), 'label': lb} for im, lb in raw)
-    return prefetch_to_device(batches, prefetch, layout)
-
-
-def shard(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """``[B, ...] -> [local_devices, B / local_devices, ...]`` for every array in the batch."""
-    d = jax.local_device_count()
-    return jax.tree.map(lambda x: x.reshape(d, x.shape[0] // d, *x.shape[1:]), batch)
+    batches = ({'image': preprocess(im, np.random.default_rng([seed, epoch, step, 1]), train,
+                                    rows, global_batch), 'label': lb}
+               for step, (im, lb) in enumerate(raw))
+    return prefetch_to_device(batches, prefetch, sharding)
 
 
 def prefetch_to_device(batches: Iterator[dict], size: int = 2,
-                       layout: str = 'flat') -> Iterator[dict]:
-    """Keeps ``size`` batches already transferred to the devices ahead of the consumer."""
-    devices = jax.local_devices()
-    # 'device': leading axis split over the local devices, the placement pmap expects.
-    per_device = jax.sharding.NamedSharding(jax.sharding.Mesh(np.array(devices), ('batch',)),
-                                            jax.sharding.PartitionSpec('batch'))
-
+                       sharding: jax.sharding.Sharding | None = None) -> Iterator[dict]:
+    """Keeps ``size`` batches already transferred to the devices ahead of the consumer: as
+    global arrays over ``sharding`` (this process's rows of each), else on the first local
+    device."""
     def put(batch):
-        if layout == 'device':
-            return jax.device_put(shard(batch), per_device)
-        return jax.device_put(batch, devices[0])
+        if sharding is None:
+            return jax.device_put(batch, jax.local_devices()[0])
+        return jax.tree.map(lambda x: jax.make_array_from_process_local_data(
+            sharding, x, (x.shape[0] * jax.process_count(), *x.shape[1:])), batch)
 
     queue = collections.deque()
     for batch in batches:

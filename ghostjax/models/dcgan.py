@@ -7,12 +7,12 @@
   grayscale; G 2,305,472 and D 212,865 parameters.
 * ``MLPGenerator`` / ``MLPDiscriminator``: the fully-connected GAN for 28x28.
 
-Discriminators return logits ``[B]``. ``bn_axis_name`` (inside pmap) averages BatchNorm batch
-statistics over that axis, so a pmapped step equals a single-device one. Options shared by
-every G/D pair: ``num_classes > 0``
-makes them class-conditional (G: label embedding concatenated to z; D: projection
-discriminator term ``<embed(y), features>``), ``spectral_norm=True`` wraps D's layers in
-spectral normalisation (power-iteration vectors in the ``batch_stats`` collection).
+Discriminators return logits ``[B]``. ``bn_axis_name`` (inside a data-parallel step) averages
+BatchNorm batch statistics over that axis, so the step equals a single-device one. Options
+shared by every G/D pair: ``num_classes > 0`` makes them class-conditional (G: label embedding
+concatenated to z; D: projection discriminator term ``<embed(y), features>``),
+``spectral_norm=True`` wraps D's layers in spectral normalisation (power-iteration vectors in
+the ``batch_stats`` collection).
 """
 from __future__ import annotations
 

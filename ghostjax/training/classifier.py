@@ -1,8 +1,9 @@
 """GhostNet classifier training: pure steps and the ``train_and_evaluate`` loop.
 
 ``train_step(state, batch, rng)`` and ``eval_step(state, batch)`` are pure; the trainer wraps
-them once with ``compile_step`` (several devices: gradients, BN statistics and metrics averaged
-with ``lax.pmean``) and runs them in the loop skeleton (``ghostjax.training.loop.Run``).
+them once with ``compile_step`` over the data-parallel mesh of all devices of all processes
+(gradients, BN statistics and metrics averaged with ``lax.pmean``) and runs them in the loop
+skeleton (``ghostjax.training.loop.Run``).
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from ghostjax.training import checkpoint as ckpt_lib
 from ghostjax.training import logging as log_lib
 from ghostjax.training import loop
 from ghostjax.training.losses import cross_entropy
-from ghostjax.training.state import TrainState, compile_step, pmean_if
+from ghostjax.training.state import (TrainState, batch_sharding, compile_step, data_mesh,
+                                     host_copy, pmean_if)
 
 DTYPES = {'float32': jnp.float32, 'bfloat16': jnp.bfloat16}
 
@@ -114,25 +116,22 @@ def eval_step(state: TrainState, batch: dict[str, jax.Array], *,
     return sums if axis_name is None else jax.lax.psum(sums, axis_name)
 
 
-def compile_eval(devices: int):
-    """``eval_step`` wrapped once: ``pmap(axis_name='batch')`` over ``devices > 1`` local
-    devices (replicated state, ``[D, B/D, ...]`` batches), else ``jit``."""
-    if devices > 1:
-        return jax.pmap(functools.partial(eval_step, axis_name='batch'), axis_name='batch')
-    return jax.jit(eval_step)
+def compile_eval(mesh: jax.sharding.Mesh):
+    """``eval_step`` wrapped once over ``mesh`` (replicated state, batch split)."""
+    return compile_step(eval_step, mesh, donate=False)
 
 
-def evaluate(p_eval, state, split: data.Split, config, layout: str) -> dict[str, float]:
-    """Accuracy and mean loss over ``split`` (remainder dropped: eval batch divides it)."""
+def evaluate(p_eval, state, split: data.Split, config, mesh: jax.sharding.Mesh
+             ) -> dict[str, float]:
+    """Accuracy and mean loss over ``split`` (remainder dropped: eval batch divides it);
+    ``state`` replicated over ``mesh``."""
     pre = data.Preprocess.for_classifier(config.dataset, train=False, **config.get('input', {}))
     totals = None
     for batch in data.make_batches(split, global_batch=config.eval_batch_size, preprocess=pre,
-                                   train=False, layout=layout):
+                                   train=False, sharding=batch_sharding(mesh)):
         sums = p_eval(state, batch)
         totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
-    totals = jax.device_get(totals)
-    if layout == 'device':
-        totals = jax.tree.map(lambda x: x[0], totals)
+    totals = host_copy(totals)
     return {'accuracy': float(totals['correct'] / totals['count']),
             'loss': float(totals['loss'] / totals['count']), 'examples': int(totals['count'])}
 
@@ -142,29 +141,27 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
 
     Returns (and writes to ``{workdir}/eval.json``) the final test metrics.
     """
+    mesh = data_mesh(all_devices=config.pmap)
+    data.check_batch(config.batch_size, mesh.size)
+    data.check_batch(config.eval_batch_size, mesh.size)
     os.makedirs(workdir, exist_ok=True)
     train_split = data.load(config.dataset, config.train_split, config.get('data_dir') or None)
     eval_split = data.load(config.dataset, config.eval_split, config.get('data_dir') or None)
-    devices = jax.local_device_count() if config.pmap else 1
-    layout = 'device' if devices > 1 else 'flat'
-    data.check_batch(config.batch_size, layout)
-    data.check_batch(config.eval_batch_size, layout)
     steps_per_epoch = train_split.num_examples // config.batch_size
     total_steps = config.num_train_steps or config.num_epochs * steps_per_epoch
     pre_train = data.Preprocess.for_classifier(config.dataset, train=True, **config.get('input', {}))
     image_shape = pre_train(train_split.images[:1] if train_split.images is not None else
                             np.zeros((1, *train_split.image_shape), np.uint8)).shape[1:]
 
-    model = create_model(config, train_split.num_classes, image_shape[-1],
-                         'batch' if devices > 1 else None)
+    model = create_model(config, train_split.num_classes, image_shape[-1], 'batch')
     tx, schedule = optimizer(config, steps_per_epoch)
     init_rng, dropout_rng = jax.random.split(jax.random.key(config.seed))
     state = create_train_state(init_rng, model, image_shape, tx)
     p_train = compile_step(functools.partial(train_step, label_smoothing=config.label_smoothing),
-                           devices)
-    p_eval = compile_eval(devices)
+                           mesh)
+    p_eval = compile_eval(mesh)
     meta = {'num_classes': train_split.num_classes, 'image_shape': list(image_shape)}
-    with loop.Run(workdir, devices=devices, desc='train', finite_keys=('loss',),
+    with loop.Run(workdir, mesh=mesh, desc='train', finite_keys=('loss',),
                   postfix={'loss': 'loss'}, params_of=lambda s: s.params, meta=meta,
                   keep=config.checkpoints_to_keep,
                   extra=lambda step: {'learning_rate': float(schedule(step))}) as run:
@@ -172,7 +169,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         log_lib.write_json(os.path.join(workdir, 'config.json'), config.to_dict())
 
         def evaluate_now(step: int, state) -> None:
-            run.writer.scalars(step, evaluate(p_eval, state, eval_split, config, layout), 'eval/')
+            run.writer.scalars(step, evaluate(p_eval, state, eval_split, config, mesh), 'eval/')
 
         t_start = time.perf_counter()
         state, step = run.train(
@@ -182,7 +179,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
             hooks=[(config.eval_every_epochs * steps_per_epoch, evaluate_now)])
         if run.stopped:
             return {'stopped_at_step': step}
-        result = evaluate(p_eval, state, eval_split, config, layout)
+        result = evaluate(p_eval, state, eval_split, config, mesh)
         result.update(step=step, train_wall_s=round(time.perf_counter() - t_start, 1),
                       dataset=config.dataset, split=config.eval_split)
         run.writer.scalars(step, result, 'eval/')

@@ -5,7 +5,7 @@ refusing to save NaN/inf parameters), the TensorBoard writer, the progress bar, 
 metrics with a non-finite stop, and SIGTERM/SIGINT turned into save-and-exit. A trainer
 supplies only its wrapped step, its data and its hooks::
 
-    with loop.Run(workdir, devices=..., desc='train', ...) as run:
+    with loop.Run(workdir, mesh=data_mesh(), desc='train', ...) as run:
         state = run.resume(state)
         state, step = run.train(state, p_step, split, preprocess, ...)
 """
@@ -21,32 +21,27 @@ import numpy as np
 from ghostjax import data
 from ghostjax.training import checkpoint as ckpt_lib
 from ghostjax.training import logging as log_lib
-from ghostjax.training.state import replicate, unreplicate
+from ghostjax.training.state import batch_sharding, host_copy, replicate
 
 # (every_steps, fn(step, state)): called after the step's checkpoint, before the last step.
 Hook = tuple[int, Callable[[int, Any], None]]
 
 
-def host_copy(tree: Any, devices: int) -> Any:
-    """A host (numpy) copy of ``tree``, taking device 0's replica when ``devices > 1``."""
-    return jax.device_get(unreplicate(tree) if devices > 1 else tree)
-
-
 def train_steps(split: data.Split, *, start: int, total: int, global_batch: int, seed: int,
-                preprocess: data.Preprocess, layout: str,
+                preprocess: data.Preprocess, sharding: jax.sharding.Sharding | None,
                 stop: ckpt_lib.StopSignal) -> Iterator[tuple[int, dict]]:
     """Yields ``(step, batch)`` from ``start`` to ``total``, epoch by epoch.
 
     Resuming at ``start`` skips the first ``start % steps_per_epoch`` batches of the epoch, so
     the data (shuffle and augmentation) continue exactly as in an uninterrupted run. Stops
-    early once ``stop.requested``.
+    early once ``stop.requested`` (checked by every process alike: see ``StopSignal``).
     """
     steps_per_epoch = split.num_examples // global_batch
     step = start
     while step < total and not stop.requested:
         epoch, offset = divmod(step, steps_per_epoch)
         batches = data.make_batches(split, global_batch=global_batch, seed=seed, epoch=epoch,
-                                    preprocess=preprocess, train=True, layout=layout)
+                                    preprocess=preprocess, train=True, sharding=sharding)
         for batch in itertools.islice(batches, offset, None):
             yield step, batch
             step += 1
@@ -59,10 +54,10 @@ class MetricLog:
     ``finite_keys`` (naming the first bad step), and writes means to TensorBoard / console and
     the progress bar (``postfix``: bar label -> metric name)."""
 
-    def __init__(self, writer: log_lib.MetricWriter, progress: log_lib.Progress, devices: int,
+    def __init__(self, writer: log_lib.MetricWriter, progress: log_lib.Progress,
                  finite_keys: tuple[str, ...], postfix: Mapping[str, str],
                  extra: Callable[[int], dict] | None = None):
-        self.writer, self.progress, self.devices = writer, progress, devices
+        self.writer, self.progress = writer, progress
         self.finite_keys, self.postfix, self.extra = finite_keys, postfix, extra
         self.history: list[tuple[int, Any]] = []
 
@@ -72,7 +67,7 @@ class MetricLog:
     def flush(self, step: int) -> None:
         if not self.history:
             return
-        fetched = [(i, host_copy(m, self.devices)) for i, m in self.history]
+        fetched = [(i, host_copy(m)) for i, m in self.history]
         self.history.clear()
         log_lib.check_finite(fetched, self.finite_keys)
         mean = {k: float(np.mean([m[k] for _, m in fetched])) for k in fetched[0][1]}
@@ -86,25 +81,27 @@ class MetricLog:
 def save_checkpoint(checkpointer: ckpt_lib.Checkpointer, step: int, state: Any, params: Any,
                     meta: Mapping[str, Any]) -> None:
     """Saves the host ``state`` unless ``params`` hold a NaN/inf (then raises, naming the step,
-    so the last good checkpoint stays the latest)."""
+    so the last good checkpoint stays the latest). Every process calls it; Orbax writes once."""
     if not all(np.all(np.isfinite(x)) for x in jax.tree.leaves(params)):
         raise log_lib.NonFiniteLossError(step, 'parameter', float('nan'))
     checkpointer.save(step, state, {'step': step, **meta})
 
 
 class Run:
-    """Bookkeeping of one training run in ``workdir`` (None: console only, nothing written).
+    """Bookkeeping of one training run in ``workdir`` (None: console only, nothing written),
+    data-parallel over ``mesh`` (``state.data_mesh()``). Every process of a multi-process run
+    runs it alike; the console, TensorBoard and JSON come from process 0 only.
 
     ``finite_keys``: metrics that stop the run when NaN/inf; ``postfix``: progress-bar label ->
     metric; ``params_of(host_state)``: the parameters checked before each save; ``meta``: JSON
     saved with every checkpoint; ``extra(step)``: more scalars for each metrics flush.
     """
 
-    def __init__(self, workdir: str | None, *, devices: int, desc: str,
+    def __init__(self, workdir: str | None, *, mesh: jax.sharding.Mesh, desc: str,
                  finite_keys: tuple[str, ...], postfix: Mapping[str, str],
                  params_of: Callable[[Any], Any], meta: Mapping[str, Any] | None = None,
                  keep: int = 3, extra: Callable[[int], dict] | None = None):
-        self.workdir, self.devices, self.desc = workdir, devices, desc
+        self.workdir, self.mesh, self.desc = workdir, mesh, desc
         self.finite_keys, self.postfix, self.params_of = finite_keys, postfix, params_of
         self.meta, self.extra = dict(meta or {}), extra
         self.checkpointer = ckpt_lib.Checkpointer(workdir, keep=keep) if workdir else None
@@ -129,10 +126,10 @@ class Run:
         return self.checkpointer.resume(template) if self.checkpointer else template
 
     def save(self, step: int, state: Any) -> None:
-        """Flushes the metrics and checkpoints ``state`` (device state, replicated or not)."""
+        """Flushes the metrics and checkpoints ``state`` (device state, replicated)."""
         self.log.flush(step)
         if self.checkpointer and self.checkpointer.latest_step() != step:
-            host = host_copy(state, self.devices)
+            host = host_copy(state)
             save_checkpoint(self.checkpointer, step, host, self.params_of(host), self.meta)
             log_lib.say(f'checkpoint step {step} -> {os.path.join(self.workdir, "checkpoints")}')
 
@@ -145,23 +142,22 @@ class Run:
         the last step. Saves every ``checkpoint_every`` steps and at the end; on a stop signal
         saves and sets ``self.stopped``."""
         start = int(state.step)
-        layout = 'device' if self.devices > 1 else 'flat'
-        state = replicate(state) if self.devices > 1 else state
+        state, rng = replicate((state, rng), self.mesh)
+        sharding = batch_sharding(self.mesh)
         self.progress = log_lib.Progress(total, start, global_batch, self.desc)
-        self.log = MetricLog(self.writer, self.progress, self.devices, self.finite_keys,
-                             self.postfix, self.extra)
+        self.log = MetricLog(self.writer, self.progress, self.finite_keys, self.postfix,
+                             self.extra)
         step = start
         with ckpt_lib.StopSignal() as stop:
             for i, batch in train_steps(split, start=start, total=total,
                                         global_batch=global_batch, seed=seed,
-                                        preprocess=preprocess, layout=layout, stop=stop):
-                step_rng = jax.random.fold_in(rng, i)
-                state, metrics = p_step(state, batch, replicate(step_rng) if self.devices > 1
-                                        else step_rng)
+                                        preprocess=preprocess, sharding=sharding, stop=stop):
+                state, metrics = p_step(state, batch, jax.random.fold_in(rng, i))
                 self.log.add(i, metrics)
                 step = i + 1
                 if step % log_every == 0:
                     self.log.flush(step)
+                    stop.agree()
                 if step % checkpoint_every == 0 or step == total:
                     self.save(step, state)
                 for every, fn in hooks:

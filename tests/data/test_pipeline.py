@@ -10,6 +10,7 @@ import pytest
 
 from ghostjax import data
 from ghostjax.data import fashion_mnist
+from ghostjax.training.state import batch_sharding, data_mesh
 from tests.helpers import needs_fmnist
 
 
@@ -100,14 +101,13 @@ def test_epoch_indices_deterministic_sharded_drop_remainder():
 
 
 def test_batch_not_divisible_by_devices_names_both_numbers():
-    assert data.check_batch(32, 'device') == 32
-    with pytest.raises(ValueError, match='global batch 30 is not divisible by the device count 4'):
-        data.check_batch(30, 'device')
-    with pytest.raises(ValueError, match="layout must be one of"):
-        data.check_batch(32, 'sharded')
+    assert data.check_batch(32, 4) == 32
+    with pytest.raises(ValueError, match=r'global batch 30 is not divisible by the total device '
+                                         r'count 4 \(1 processes, 4 devices in all\)'):
+        data.check_batch(30, 4)
     for bad in (0, -8):
         with pytest.raises(ValueError, match=f'the batch size must be positive, got {bad}'):
-            data.check_batch(bad, 'flat')
+            data.check_batch(bad)
 
 
 def _toy(n=40):
@@ -116,22 +116,24 @@ def _toy(n=40):
     return data.from_arrays(images, labels, 10)
 
 
-@pytest.mark.parametrize('layout,shape', [('flat', (16, 32, 32, 3)), ('device', (4, 4, 32, 32, 3))])
-def test_make_batches_layouts_alignment_and_reproducibility(layout, shape):
+@pytest.mark.parametrize('devices', [1, 4])
+def test_make_batches_placement_alignment_and_reproducibility(devices):
     split = _toy()
     pre = data.Preprocess.for_gan(image_size=32, channels=3)
+    sharding = batch_sharding(data_mesh(devices=jax.devices()[:devices]))
     batches = list(data.make_batches(split, global_batch=16, seed=0, epoch=2, preprocess=pre,
-                                     layout=layout))
+                                     sharding=sharding))
     assert len(batches) == 2
     b = batches[0]
-    chex.assert_shape(b['image'], shape)
+    chex.assert_shape(b['image'], (16, 32, 32, 3))
+    assert len(b['image'].sharding.device_set) == devices
     chex.assert_type([b['image'], b['label']], [np.float32, np.int32])
     assert isinstance(b['image'], jax.Array)
     images, labels = np.asarray(b['image']).reshape(-1, 32, 32, 3), np.asarray(b['label']).ravel()
     # every image still carries its own label's pixel value in the centre
     np.testing.assert_allclose(images[:, 16, 16, 0], labels * 20 * 2 / 255 - 1, atol=1e-6)
     again = next(data.make_batches(split, global_batch=16, seed=0, epoch=2, preprocess=pre,
-                                   layout=layout))
+                                   sharding=sharding))
     np.testing.assert_array_equal(again['image'], b['image'])
 
 
@@ -167,3 +169,12 @@ def test_random_crop_and_flip_are_seeded_and_only_in_training():
     plain = data.Preprocess()(x)
     for f, p in zip(flip_only, plain):
         assert np.array_equal(f, p) or np.array_equal(f, p[:, ::-1])
+
+
+def test_augmentation_does_not_depend_on_the_process_split():
+    x = np.random.default_rng(0).integers(0, 255, (8, 28, 28, 1)).astype(np.uint8)
+    pre = data.Preprocess.for_classifier('fashion_mnist', train=True)
+    whole = pre(x, np.random.default_rng(5), train=True)
+    halves = [pre(x[p * 4:(p + 1) * 4], np.random.default_rng(5), train=True,
+                  rows=slice(p * 4, (p + 1) * 4), global_batch=8) for p in (0, 1)]
+    np.testing.assert_array_equal(np.concatenate(halves), whole)

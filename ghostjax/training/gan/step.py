@@ -2,10 +2,10 @@
 ``train_step``, and how a config builds them (models, optimizers, restore).
 
 ``train_step(state, batch, rng)`` does ``n_critic`` discriminator updates, then one generator
-update on the last critic update's fake batch, then the EMA update. Under
-``pmap(axis_name='batch')`` gradients, BN statistics and metrics are averaged with
-``lax.pmean``; latents and WGAN-GP mixing weights are drawn for the global batch and sliced per
-device, so a pmapped step equals a single-device one.
+update on the last critic update's fake batch, then the EMA update. Wrapped over the
+data-parallel mesh (``axis_name='batch'``), gradients, BN statistics and metrics are averaged
+with ``lax.pmean``; latents and WGAN-GP mixing weights are drawn for the global batch and
+sliced per device, so the step on any number of devices equals the single-device one.
 """
 from __future__ import annotations
 

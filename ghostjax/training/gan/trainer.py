@@ -18,25 +18,25 @@ from ghostjax.training.gan.evaluation import evaluate
 from ghostjax.training.gan.samples import diversity, image_grid, sample, save_png
 from ghostjax.training.gan.step import (check_config, create_models, create_state,
                                         sampling_variables, step_config, train_step, warm_start)
-from ghostjax.training.state import compile_step
+from ghostjax.training.state import compile_step, data_mesh, host_copy
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
     """Trains the GAN of ``config``, resuming from ``workdir``; writes samples, metrics, JSON."""
     check_config(config)
+    mesh = data_mesh(all_devices=config.pmap)
+    data.check_batch(config.batch_size, mesh.size)
     os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
     split = data.load(config.dataset, config.train_split, config.get('data_dir') or None)
-    devices = jax.local_device_count() if config.pmap else 1
-    data.check_batch(config.batch_size, 'device' if devices > 1 else 'flat')
     pre = data.Preprocess.for_gan(image_size=config.image_size or None,
                                   channels=config.channels or None)
     image_shape = pre(np.zeros((1, *split.image_shape), np.uint8)).shape[1:]
     g_model, d_model = create_models(config, image_shape[0], image_shape[-1], split.num_classes,
-                                     'batch' if devices > 1 else None)
+                                     'batch')
     g_eval, _ = create_models(config, image_shape[0], image_shape[-1], split.num_classes)
     state = create_state(config, g_model, d_model, image_shape, jax.random.key(config.seed))
     p_step = compile_step(functools.partial(train_step, cfg=step_config(config, g_model.z_dim)),
-                          devices)
+                          mesh)
     fixed_z = jax.random.normal(jax.random.key(config.seed + 1), (config.num_grid, g_model.z_dim))
     fixed_labels = (jnp.arange(config.num_grid) % split.num_classes) if config.conditional else None
     p_sample = jax.jit(functools.partial(sample, g_eval))
@@ -45,7 +45,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         log_lib.say(f'warning: no extractor in {extractor_dir!r}: FID/KID/IS/PR are skipped')
         extractor_dir = ''
     meta = {'image_shape': list(image_shape), 'num_classes': split.num_classes}
-    with loop.Run(workdir, devices=devices, desc='gan', finite_keys=('d_loss', 'g_loss'),
+    with loop.Run(workdir, mesh=mesh, desc='gan', finite_keys=('d_loss', 'g_loss'),
                   postfix={'d': 'd_loss', 'g': 'g_loss'}, meta=meta,
                   params_of=lambda s: (s.g.params, s.d.params),
                   keep=config.checkpoints_to_keep) as run:
@@ -56,7 +56,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         base_rng = jax.random.wrap_key_data(np.asarray(state.rng))  # a copy: state is donated
 
         def write_samples(step: int, state) -> None:
-            s = loop.host_copy(state, devices)
+            if jax.process_index() != 0:
+                return
+            s = host_copy(state)
             images = np.asarray(p_sample(s.g, sampling_variables(config, s)['params'], fixed_z,
                                          fixed_labels))
             grid = image_grid(images)
@@ -69,8 +71,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
 
         def evaluate_now(step: int, state) -> None:
             run.save(step, state)  # evaluate() reads the generator from the checkpoint
-            run.writer.scalars(step, evaluate(workdir, extractor_dir, config.eval.num_samples,
-                                              step), 'eval/')
+            if jax.process_index() == 0:
+                run.writer.scalars(step, evaluate(workdir, extractor_dir,
+                                                  config.eval.num_samples, step), 'eval/')
 
         t0 = time.perf_counter()
         eval_every = config.eval.get('every_steps', 0) if extractor_dir else 0
@@ -85,7 +88,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         result = {'step': step, 'train_wall_s': round(time.perf_counter() - t0, 1),
                   'generator': config.generator.name, 'discriminator': config.discriminator.name,
                   'loss': config.loss, 'dataset': config.dataset}
-        if extractor_dir:
+        if extractor_dir and jax.process_index() == 0:
             metrics = evaluate(workdir, extractor_dir, config.eval.num_samples, step)
             run.writer.scalars(step, metrics, 'eval/')
             result.update(metrics)
