@@ -8,25 +8,45 @@ import jax
 import ml_collections
 from absl import app, flags, logging
 
-from ghostjax.runtime import allocator, provenance
+from ghostjax.runtime import allocator, distributed, provenance
 from ghostjax.training import logging as log_lib
 
 flags.DEFINE_string('results', None, 'Also write the result, with the command, date and '
                     'machine, to this JSON file (e.g. results/make_run_gan.json).')
+flags.DEFINE_string('coordinator_address', None, 'host:port of process 0 in a multi-process '
+                    'run (all processes give the same). Unset: auto-detected on Cloud TPU, '
+                    'SLURM, Open MPI, Kubernetes; else a single process.')
+flags.DEFINE_integer('num_processes', None, 'Processes in the run (1: single process).')
+flags.DEFINE_integer('process_id', None, 'This process: 0 .. num_processes - 1.')
+flags.DEFINE_integer('distributed_timeout_s', 300, 'How long a process waits for the others '
+                     'to join before failing.')
+flags.DEFINE_integer('heartbeat_timeout_s', 100, 'After a process dies, how long until the '
+                     'others stop (with an error) instead of waiting for it.')
 
 
 def setup() -> None:
-    """Library logs (Orbax, TFDS, absl; our per-step metrics at INFO) only with
+    """Joins a multi-process run when the flags (or the cluster) say so, before any device is
+    touched. Library logs (Orbax, TFDS, absl; our per-step metrics at INFO) only with
     ``--verbosity``/``-v``; ghostjax's own progress lines and warnings always show."""
     if not flags.FLAGS['verbosity'].present:
         logging.set_verbosity(logging.ERROR)
+    f = flags.FLAGS
+    topology = distributed.initialize(f.coordinator_address, f.num_processes, f.process_id,
+                                      init_timeout_s=f.distributed_timeout_s,
+                                      heartbeat_timeout_s=f.heartbeat_timeout_s)
+    if topology.num_processes > 1:
+        log_lib.say(f'{topology.num_processes} processes, {jax.device_count()} devices '
+                    f'({jax.local_device_count()} per process); this console is process 0')
     if message := allocator.hint(jax.default_backend()):
         log_lib.say(message)
 
 
 def summary(title: str, workdir: str, files: dict[str, str], scores: dict[str, float],
             result: dict | None = None) -> None:
-    """Prints where a run's outputs are and its scores; writes ``result`` to ``--results``."""
+    """Prints where a run's outputs are and its scores; writes ``result`` to ``--results``
+    (process 0 only)."""
+    if jax.process_index() != 0:
+        return
     paths = {label: os.path.join(workdir, path) for label, path in files.items()}
     if result is not None and flags.FLAGS.results:
         provenance.write_result(flags.FLAGS.results, result)
@@ -76,14 +96,15 @@ def check_overrides(argv: list[str]) -> None:
 
 def run(main) -> None:
     """``app.run(main)`` after ``check_overrides``. A bad value the library rejects
-    (ValueError, FileNotFoundError: their messages name the value and what was expected)
-    ends the run with that message alone; with ``--verbosity`` with its traceback too."""
+    (ValueError, FileNotFoundError: their messages name the value and what was expected) or a
+    failure to join a multi-process run ends the run with that message alone; with
+    ``--verbosity`` with its traceback too."""
     check_overrides(sys.argv[1:])
 
     def guarded(argv):
         try:
             return main(argv)
-        except (ValueError, FileNotFoundError) as e:
+        except (ValueError, FileNotFoundError, distributed.JoinError) as e:
             if flags.FLAGS['verbosity'].present:
                 raise
             sys.exit(f'error: {e}')

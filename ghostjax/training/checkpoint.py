@@ -12,6 +12,7 @@ import jax
 import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
+from jax.experimental import multihost_utils
 
 from ghostjax.training import logging as log_lib
 
@@ -131,11 +132,26 @@ def restore_run(workdir: str, trainer: str,
 
 
 class StopSignal:
-    """Turns SIGTERM / SIGINT into a flag the training loop checks, so it can save and exit."""
+    """Turns SIGTERM / SIGINT into a flag the training loop checks, so it can save and exit.
+
+    In a multi-process run the processes must stop at the same step (or the others would wait
+    in a collective): there ``requested`` changes only at ``agree()``, which every process calls
+    at the same steps and which sets it when any process received a signal.
+    """
 
     def __init__(self):
-        self.requested = False
+        self.received = False
+        self._agreed = False
         self._previous = {}
+
+    @property
+    def requested(self) -> bool:
+        return self.received if jax.process_count() == 1 else self._agreed
+
+    def agree(self) -> None:
+        if jax.process_count() > 1:
+            flags = multihost_utils.process_allgather(np.asarray([self.received]))
+            self._agreed = bool(np.any(flags))
 
     def __enter__(self):
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -144,7 +160,7 @@ class StopSignal:
 
     def _handle(self, signum, frame):
         del frame
-        self.requested = True
+        self.received = True
 
     def __exit__(self, *exc):
         for sig, handler in self._previous.items():

@@ -74,6 +74,9 @@ def say(message: str) -> None:
 
 
 def write_json(path: str, obj: Mapping) -> None:
+    """Writes ``obj`` to ``path`` atomically, from process 0 only."""
+    if jax.process_index() != 0:
+        return
     with open(path + '.tmp', 'w') as f:
         json.dump(obj, f, indent=2, sort_keys=True, default=float)
     os.replace(path + '.tmp', path)
