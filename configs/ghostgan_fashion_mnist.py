@@ -19,6 +19,8 @@ def get_config() -> ml_collections.ConfigDict:
     c.n_critic = 1
     c.gp_weight = 0.0
     c.r1_gamma = 0.0
+    c.r1_every = 1  # lazy R1: the penalty every k steps, weighted by k (StyleGAN2 uses 16)
+    c.diffaugment = ''  # DiffAugment policy, e.g. 'color,translation,cutout'
     c.weight_clip = 0.0
     c.ema_decay = 0.999
     c.optimizer = 'adam'  # or 'sgd' (momentum b1)

@@ -23,6 +23,8 @@ from tests.helpers import assert_trees_close, needs_fmnist, tiny_gan_config
     ('n_critic', 0, 'n_critic must be >= 1, got 0'),
     ('g_learning_rate', 0.0, 'g_learning_rate must be > 0, got 0.0'),
     ('d_learning_rate', -1e-4, 'd_learning_rate must be > 0'),
+    ('diffaugment', 'color,flip', "unknown DiffAugment operation 'flip'"),
+    ('r1_every', 0, r'r1_every \(the lazy R1 interval in steps\) must be an integer >= 1, got 0'),
 ])
 def test_bad_config_fails_before_compiling(tmp_path, field, value, match):
     with pytest.raises(ValueError, match=match):

@@ -54,8 +54,10 @@ def test_classifier_step_on_4_devices_equals_1_device():
 def test_gan_step_on_4_devices_equals_1_device():
     # SGD: Adam would turn the float noise of exactly-zero gradients (a BN bias feeding another
     # BN, a leaky unit linear on every sample) into +-lr steps that differ between the two runs.
+    # every per-image draw (latents, GP mixing weights, DiffAugment) is global-batch sliced
     config = tiny_gan_config(loss='wgan', gp_weight=10.0, n_critic=2, ema_decay=0.9,
-                             optimizer='sgd', b1=0.5, g_learning_rate=0.05, d_learning_rate=0.05)
+                             optimizer='sgd', b1=0.5, g_learning_rate=0.05, d_learning_rate=0.05,
+                             diffaugment='color,translation,cutout', r1_gamma=1.0, r1_every=2)
     real = jax.random.uniform(jax.random.key(0), (16, 28, 28, 1), minval=-1, maxval=1)
     batch = {'image': real, 'label': jnp.arange(16) % 10}
     g, d = gan_lib.create_models(config, 28, 1, 10, 'batch')

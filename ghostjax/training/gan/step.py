@@ -23,6 +23,7 @@ from ghostjax.optim import create_optimizer, pruning
 from ghostjax.training import checkpoint as ckpt_lib
 from ghostjax.training import logging as log_lib
 from ghostjax.training import losses
+from ghostjax.training.gan import augment as augment_lib
 from ghostjax.training.state import TrainState, pmean_if
 
 
@@ -42,6 +43,8 @@ class StepConfig:
     n_critic: int = 1
     gp_weight: float = 0.0
     r1_gamma: float = 0.0
+    r1_every: int = 1
+    diffaugment: tuple[str, ...] = ()
     ema_decay: float = 0.0
     z_dim: int = 100
     conditional: bool = False
@@ -56,13 +59,14 @@ def ema_decay_at(step: jax.Array, decay: float) -> jax.Array:
 
 
 def _global_draw(sample, rng, local_batch: int, axis_name: str | None):
-    """Draws for the global batch (same on every device) and returns this device's slice."""
+    """Draws ``sample(rng, n)`` (arrays with a leading ``n``) for the global batch, the same
+    on every device, and returns this device's rows."""
     if axis_name is None:
         return sample(rng, local_batch)
     n = jax.lax.psum(1, axis_name)
-    full = sample(rng, n * local_batch)
-    return jax.lax.dynamic_slice_in_dim(full, jax.lax.axis_index(axis_name) * local_batch,
-                                        local_batch)
+    start = jax.lax.axis_index(axis_name) * local_batch
+    return jax.tree.map(lambda full: jax.lax.dynamic_slice_in_dim(full, start, local_batch),
+                        sample(rng, n * local_batch))
 
 
 def _apply(ts: TrainState, params, x, labels, rng, train: bool = True):
@@ -79,6 +83,14 @@ def train_step(state: GANState, batch: dict[str, jax.Array], rng: jax.Array, *,
     normal = lambda r, n: jax.random.normal(r, (n, cfg.z_dim))
     uniform = lambda r, n: jax.random.uniform(r, (n,))
     dev_rng = rng if axis_name is None else jax.random.fold_in(rng, jax.lax.axis_index(axis_name))
+
+    def augment(x, key):  # DiffAugment: the same policy before every D call
+        if not cfg.diffaugment:
+            return x
+        draw = lambda r, n: augment_lib.sample(r, n, x.shape[1], cfg.diffaugment)
+        return augment_lib.apply(x, _global_draw(draw, jax.random.fold_in(rng, key), b,
+                                                 axis_name))
+
     g, d = state.g, state.d
     metrics = {}
     for i in range(cfg.n_critic):
@@ -93,20 +105,25 @@ def train_step(state: GANState, batch: dict[str, jax.Array], rng: jax.Array, *,
             fake, _ = _apply(g, g.params, z, labels, r_drop)
         drop = jax.random.fold_in(dev_rng, 100 + i)
 
+        real_in, fake_in = augment(real, 200 + i), augment(fake, 300 + i)
+
         def d_loss_fn(params):
-            real_logits, upd = _apply(d, params, real, labels, drop)
+            real_logits, upd = _apply(d, params, real_in, labels, drop)
             d_new = d.replace(batch_stats=upd['batch_stats'])
-            fake_logits, upd = _apply(d_new, params, fake, labels, drop)
+            fake_logits, upd = _apply(d_new, params, fake_in, labels, drop)
             loss = losses.discriminator_loss(cfg.loss, real_logits, fake_logits)
             d_fn = lambda x: _apply(d_new, params, x, labels, drop)[0]
             aux = {'d_real': jnp.mean(real_logits), 'd_fake': jnp.mean(fake_logits)}
             if cfg.gp_weight:
                 eps = _global_draw(uniform, r_eps, b, axis_name)
-                aux['gp'] = losses.gradient_penalty(d_fn, real, fake, eps)
+                aux['gp'] = losses.gradient_penalty(d_fn, real_in, fake_in, eps)
                 loss = loss + cfg.gp_weight * aux['gp']
             if cfg.r1_gamma:
-                aux['r1'] = losses.r1_penalty(d_fn, real)
-                loss = loss + 0.5 * cfg.r1_gamma * aux['r1']
+                # lazy R1 (StyleGAN2): every r1_every steps, weighted by r1_every; 0 between
+                r1 = lambda: losses.r1_penalty(d_fn, real_in)
+                aux['r1'] = r1() if cfg.r1_every == 1 else jax.lax.cond(
+                    state.step % cfg.r1_every == 0, r1, lambda: jnp.zeros((), jnp.float32))
+                loss = loss + 0.5 * cfg.r1_gamma * cfg.r1_every * aux['r1']
             return loss, (upd['batch_stats'], aux)
 
         (d_loss, (d_stats, aux)), grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d.params)
@@ -117,7 +134,7 @@ def train_step(state: GANState, batch: dict[str, jax.Array], rng: jax.Array, *,
     drop = jax.random.fold_in(dev_rng, 99)
 
     def g_loss_fn(fake):
-        fake_logits, _ = _apply(d, d.params, fake, labels, drop)
+        fake_logits, _ = _apply(d, d.params, augment(fake, 399), labels, drop)
         return losses.generator_loss(cfg.loss, fake_logits)
 
     g_loss, fake_grad = jax.value_and_grad(g_loss_fn)(fake)
@@ -151,6 +168,11 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {config.optimizer!r}")
     if not 0 <= config.ema_decay < 1:
         raise ValueError(f'ema_decay must be in [0, 1), got {config.ema_decay}')
+    augment_lib.parse_policy(config.get('diffaugment', ''))
+    r1_every = config.get('r1_every', 1)
+    if not isinstance(r1_every, int) or r1_every < 1:
+        raise ValueError(f'r1_every (the lazy R1 interval in steps) must be an integer >= 1, '
+                         f'got {r1_every!r}')
 
 
 def create_models(config, resolution: int, channels: int, num_classes: int,
@@ -205,8 +227,9 @@ def warm_start(state: GANState, workdir: str) -> GANState:
 
 def step_config(config, z_dim: int) -> StepConfig:
     return StepConfig(loss=config.loss, n_critic=config.n_critic, gp_weight=config.gp_weight,
-                      r1_gamma=config.r1_gamma, ema_decay=config.ema_decay, z_dim=z_dim,
-                      conditional=config.conditional)
+                      r1_gamma=config.r1_gamma, r1_every=config.get('r1_every', 1),
+                      diffaugment=augment_lib.parse_policy(config.get('diffaugment', '')),
+                      ema_decay=config.ema_decay, z_dim=z_dim, conditional=config.conditional)
 
 
 def sampling_variables(config, state: GANState) -> dict:
