@@ -16,6 +16,7 @@ from ghostjax import data
 from ghostjax.metrics.fid import RunningStats, frechet_distance
 from ghostjax.metrics.inception_score import inception_score
 from ghostjax.metrics.kid import kernel_inception_distance
+from ghostjax.metrics.mode_collapse import class_histogram, histogram_kl
 from ghostjax.metrics.precision_recall import precision_recall
 
 
@@ -53,8 +54,13 @@ def real_statistics(extractor, split: data.Split, cache_dir: str | None = None,
 
 def evaluate_sampler(extractor, sample: Callable[[int, int], np.ndarray], num_samples: int,
                      real: dict[str, np.ndarray], batch: int = 1000, subset: int = 5000,
-                     is_splits: int = 10) -> dict[str, float]:
-    """Metrics of ``num_samples`` images from ``sample(start, n) -> [n, H, W, C]`` in [-1, 1]."""
+                     is_splits: int = 10, data_histogram: np.ndarray | None = None
+                     ) -> dict[str, float]:
+    """Metrics of ``num_samples`` images from ``sample(start, n) -> [n, H, W, C]`` in [-1, 1].
+
+    With ``data_histogram`` (the data's class fractions, for an extractor that classifies the
+    dataset's own classes), also the generated class histogram and its KL to the data's.
+    """
     t0 = time.perf_counter()
     stats, kept, probs = None, [], []
     for start in range(0, num_samples, batch):
@@ -71,7 +77,12 @@ def evaluate_sampler(extractor, sample: Callable[[int, int], np.ndarray], num_sa
                                                   subset_size=min(1000, len(fake)))
     is_mean, is_std = inception_score(np.concatenate(probs), splits=is_splits)
     precision, recall = precision_recall(real['features'], fake)
-    return {'fid': fid, 'kid_mean': kid_mean, 'kid_std': kid_std, 'is_mean': is_mean,
-            'is_std': is_std, 'precision': precision, 'recall': recall,
-            'num_samples': num_samples, 'extractor': extractor.name,
-            'eval_s': round(time.perf_counter() - t0, 1)}
+    out = {'fid': fid, 'kid_mean': kid_mean, 'kid_std': kid_std, 'is_mean': is_mean,
+           'is_std': is_std, 'precision': precision, 'recall': recall,
+           'num_samples': num_samples, 'extractor': extractor.name}
+    if data_histogram is not None:
+        hist = class_histogram(np.concatenate(probs), len(data_histogram))
+        out.update(class_histogram=[round(float(h), 5) for h in hist],
+                   class_kl=histogram_kl(hist, data_histogram))
+    out['eval_s'] = round(time.perf_counter() - t0, 1)
+    return out

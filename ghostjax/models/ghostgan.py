@@ -9,6 +9,9 @@ and 64 pixels it has well under half of the matching DCGAN generator's parameter
 
 ``GhostDiscriminator`` is a stem conv followed by stride-2 ``GhostBottleneck``s (with SE on the
 deeper ones), global sum pooling and a linear (optionally projection) head.
+``GhostNetDiscriminator`` is GhostNet itself (small-image stem) with that head on its
+pre-logit features. Both take ``spectral_norm=True``: every conv (dense, 1x1, depthwise, SE)
+and the head spectrally normalised, and no BatchNorm.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from ghostjax.models.ghostnet import GHOSTNET_STAGES, GhostNet
 from ghostjax.nn.gan import (DiscriminatorHead, GhostUpBlock, check_images, check_latent,
                              condition)
 from ghostjax.nn.ghost import GhostBottleneck
@@ -78,10 +82,7 @@ class GhostDiscriminator(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, labels: jax.Array | None = None, train: bool = False):
         check_images(x, self.resolution, self.channels, 'GhostDiscriminator')
-        ly = Layers(self.dtype, self.impl, self.bn_axis_name)
-        if self.spectral_norm:
-            raise ValueError('GhostDiscriminator does not support spectral_norm (its BN-based '
-                             'Ghost blocks are not wrapped); use a DCGAN/MLP discriminator')
+        ly = Layers(self.dtype, self.impl, self.bn_axis_name, self.spectral_norm, train)
         h = ly.conv(self.base_features, 3, name='stem')(x.astype(self.dtype))
         h = nn.leaky_relu(h, 0.2)
         size, width, i = self.resolution, self.base_features, 0
@@ -91,5 +92,31 @@ class GhostDiscriminator(nn.Module):
                                 name=f'block{i}')(h, train)
             h = nn.leaky_relu(h, 0.2)
             size, i = -(-size // 2), i + 1
-        return DiscriminatorHead(self.num_classes, name='head')(
+        return DiscriminatorHead(self.num_classes, self.spectral_norm, name='head')(
             jnp.sum(h, axis=(1, 2)).astype(jnp.float32), labels, train)
+
+
+class GhostNetDiscriminator(nn.Module):
+    """GhostNet as the discriminator: x ``[B, R, R, C]`` -> GhostNet (stem stride 1, so 28x28
+    images keep their detail) -> its ``[B, num_features]`` pre-logit features ->
+    real/fake logit ``[B]`` (plus a projection term when conditional)."""
+    resolution: int = 28
+    channels: int = 1
+    width: float = 0.5
+    num_features: int = 1280
+    stages: tuple = GHOSTNET_STAGES
+    num_classes: int = 0
+    spectral_norm: bool = False
+    impl: str = 'auto'  # ghostjax.ops.policy
+    dtype: Dtype = jnp.float32
+    bn_axis_name: str | None = None
+
+    @nn.compact
+    def __call__(self, x: jax.Array, labels: jax.Array | None = None, train: bool = False):
+        check_images(x, self.resolution, self.channels, 'GhostNetDiscriminator')
+        h = GhostNet(self.width, num_classes=0, dropout=0.0, in_channels=self.channels,
+                     stem_stride=1, num_features=self.num_features, impl=self.impl,
+                     dtype=self.dtype, bn_axis_name=self.bn_axis_name, stages=self.stages,
+                     spectral_norm=self.spectral_norm, name='ghostnet')(x, train, 'pre_logits')
+        return DiscriminatorHead(self.num_classes, self.spectral_norm, name='head')(
+            h.astype(jnp.float32), labels, train)

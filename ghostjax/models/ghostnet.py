@@ -45,7 +45,10 @@ class GhostNet(nn.Module):
       version: 1, or 2 for GhostNetV2's DFC attention in ghost1 of every block after the second.
       impl: 'auto' | 'reference' | 'fast', for every layer (``ghostjax.ops.policy``).
       dtype: compute dtype (e.g. ``jnp.bfloat16``); parameters stay float32.
-      bn_axis_name: pmap axis over which BatchNorm averages batch statistics in training.
+      bn_axis_name: the data-parallel axis over which BatchNorm averages batch statistics in
+        training.
+      spectral_norm: every conv spectrally normalised and no BatchNorm (``nn.layers.Layers``),
+        for GhostNet as a GAN discriminator (``models.ghostgan.GhostNetDiscriminator``).
       stages: the bottleneck table, ``((kernel, expansion, out, se_ratio, stride), ...)`` per
         stage; the paper's by default (a shorter one makes quick experiments and tests).
       ghost1_primary: per bottleneck (in order), the primary maps of its ghost1 after channel
@@ -69,6 +72,7 @@ class GhostNet(nn.Module):
     bn_axis_name: str | None = None
     stages: tuple = GHOSTNET_STAGES
     ghost1_primary: tuple = ()
+    spectral_norm: bool = False
 
     @property
     def total_stride(self) -> int:
@@ -101,7 +105,7 @@ class GhostNet(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False, output: str = 'logits'):
         self._check(x, output)
-        ly = Layers(self.dtype, self.impl, self.bn_axis_name)
+        ly = Layers(self.dtype, self.impl, self.bn_axis_name, self.spectral_norm, train)
         x = ly.conv(make_divisible(16 * self.width, 4), 3, self.stem_stride, name='conv_stem')(
             x.astype(self.dtype))
         x = nn.relu(ly.norm(train, 'bn1')(x))

@@ -7,13 +7,14 @@ import jax.numpy as jnp
 
 from ghostjax.models.dcgan import (DCGAN28Discriminator, DCGAN28Generator, DCGANDiscriminator,
                                    DCGANGenerator, MLPDiscriminator, MLPGenerator)
-from ghostjax.models.ghostgan import GhostDiscriminator, GhostGenerator
+from ghostjax.models.ghostgan import GhostDiscriminator, GhostGenerator, GhostNetDiscriminator
 from ghostjax.ops import policy
 
 GENERATORS = {'dcgan': DCGANGenerator, 'dcgan28': DCGAN28Generator, 'mlp': MLPGenerator,
               'ghost': GhostGenerator}
 DISCRIMINATORS = {'dcgan': DCGANDiscriminator, 'dcgan28': DCGAN28Discriminator,
-                  'mlp': MLPDiscriminator, 'ghost': GhostDiscriminator}
+                  'mlp': MLPDiscriminator, 'ghost': GhostDiscriminator,
+                  'ghostnet': GhostNetDiscriminator}
 
 
 def _make(table, kind: str, name: str, kwargs: dict):
@@ -24,6 +25,10 @@ def _make(table, kind: str, name: str, kwargs: dict):
     fields = set(cls.__dataclass_fields__)
     if 'bn_axis_name' not in fields:  # models without BatchNorm have nothing to synchronise
         kwargs = {k: v for k, v in kwargs.items() if k != 'bn_axis_name'}
+    if kwargs.get('spectral_norm') and 'spectral_norm' not in fields:
+        able = sorted(n for n, c in table.items() if 'spectral_norm' in c.__dataclass_fields__)
+        raise ValueError(f'{kind} {name!r} cannot take spectral_norm; the {kind}s that can: '
+                         f'{able or "none"}')
     unknown = sorted(set(kwargs) - fields)
     if unknown:
         raise ValueError(f'{cls.__name__} has no option(s) {unknown}; valid: '

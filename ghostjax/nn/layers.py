@@ -9,7 +9,7 @@ passes ``conv`` / ``norm`` partials.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import flax.linen as nn
 import jax
@@ -150,25 +150,49 @@ class BatchNorm(nn.Module):
         return y.astype(self.dtype)
 
 
+class SpectralNormed(nn.Module):
+    """``layer`` with its kernel spectrally normalised (Miyato et al., ICLR 2018): divided by
+    its largest singular value, estimated by one power iteration per call. The iteration's
+    vectors live in ``batch_stats`` and advance when ``update_stats``; the layer's parameters
+    keep their names."""
+    layer: nn.Module
+    update_stats: bool = False
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return nn.SpectralNorm(self.layer)(x, update_stats=self.update_stats)
+
+
 @dataclasses.dataclass(frozen=True)
 class Layers:
     """The layer constructors a model's blocks share, set once by the model: compute
-    ``dtype``, implementation policy ``impl`` and BatchNorm's cross-device ``bn_axis_name``."""
+    ``dtype``, implementation policy ``impl`` and BatchNorm's cross-device ``bn_axis_name``.
+
+    ``spectral_norm``: every conv (dense, 1x1, depthwise) is ``SpectralNormed`` (its power
+    iteration advancing when ``sn_update``, i.e. in training) and ``norm`` is the identity, as
+    in SNGAN's discriminators, where BatchNorm would undo the Lipschitz bound."""
     dtype: Dtype = jnp.float32
     impl: str = 'auto'
     bn_axis_name: str | None = None
+    spectral_norm: bool = False
+    sn_update: bool = False
+
+    def _sn(self, layer: nn.Module) -> nn.Module:
+        return SpectralNormed(layer, self.sn_update) if self.spectral_norm else layer
 
     def conv(self, features: int, kernel_size: int = 1, strides: int = 1, *,
              use_bias: bool = False, name: str | None = None) -> nn.Module:
         """Dense conv with padding ``k // 2``: a ``PointwiseConv`` when 1x1 stride 1, else a
         ``Conv``."""
         if kernel_size == 1 and strides == 1:
-            return PointwiseConv(features, use_bias, self.dtype, impl=self.impl, name=name)
-        return Conv(features, kernel_size, strides, use_bias, self.impl, self.dtype, name=name)
+            return self._sn(PointwiseConv(features, use_bias, self.dtype, impl=self.impl,
+                                          name=name))
+        return self._sn(Conv(features, kernel_size, strides, use_bias, self.impl, self.dtype,
+                             name=name))
 
     def depthwise(self, kernel_size: int | Sequence[int] = 3, strides: int = 1, *,
-                  name: str | None = None) -> DepthwiseConv:
-        return DepthwiseConv(kernel_size, strides, self.impl, self.dtype, name=name)
+                  name: str | None = None) -> nn.Module:
+        return self._sn(DepthwiseConv(kernel_size, strides, self.impl, self.dtype, name=name))
 
     def conv_transpose(self, features: int, kernel_size: Sequence[int], strides: Sequence[int],
                        padding: Any, *, use_bias: bool = False,
@@ -177,11 +201,18 @@ class Layers:
                              self.dtype, name=name)
 
     def norm(self, train: bool, name: str | None = None, *, momentum: float = 0.9,
-             epsilon: float = 1e-5) -> BatchNorm:
+             epsilon: float = 1e-5) -> Callable[[jax.Array], jax.Array]:
         """BatchNorm with PyTorch's defaults (its momentum 0.1 is 0.9 here; eps 1e-5); in
-        training, statistics averaged over ``bn_axis_name`` when set."""
+        training, statistics averaged over ``bn_axis_name`` when set. The identity under
+        ``spectral_norm``."""
+        if self.spectral_norm:
+            return _identity
         return BatchNorm(not train, momentum, epsilon, self.dtype,
                          self.bn_axis_name if train else None, self.impl, name=name)
+
+
+def _identity(x: jax.Array) -> jax.Array:
+    return x
 
 
 def conv(features: int, kernel_size: int = 1, strides: int = 1, *, use_bias: bool = False,

@@ -23,7 +23,14 @@ class MetricWriter:
             self._tb = SummaryWriter(os.path.join(workdir, 'tensorboard'))
 
     def scalars(self, step: int, scalars: Mapping[str, float], prefix: str = '') -> None:
-        scalars = {f'{prefix}{k}': float(v) for k, v in scalars.items()
+        """Numbers, and lists of numbers as ``name/i`` (e.g. a class histogram)."""
+        flat = {}
+        for k, v in scalars.items():
+            if isinstance(v, (list, tuple)) and all(isinstance(x, (int, float)) for x in v):
+                flat.update({f'{k}/{i}': x for i, x in enumerate(v)})
+            else:
+                flat[k] = v
+        scalars = {f'{prefix}{k}': float(v) for k, v in flat.items()
                    if isinstance(v, (int, float, np.number, np.ndarray, jax.Array))}
         logging.info('step %d: %s', step, ', '.join(f'{k}={v:.5g}' for k, v in scalars.items()))
         if self._tb:

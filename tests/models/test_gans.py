@@ -1,13 +1,18 @@
 """GAN models: exact layer plans, shapes, conditional variants, spectral norm, bad input."""
 
+import re
+
 import chex
+import flax
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 import ghostjax as gj
 from ghostjax.models import dcgan, ghostgan
 from ghostjax.models.registry import create_discriminator, create_generator
+from tests.helpers import TINY_STAGES
 
 
 
@@ -34,7 +39,7 @@ def test_ghost_generator_is_at_most_half_of_dcgan(resolution, channels, baseline
 @pytest.mark.parametrize('g_name,d_name,res,ch', [
     ('dcgan', 'dcgan', 32, 3), ('dcgan', 'dcgan', 64, 3), ('dcgan28', 'dcgan28', 28, 1),
     ('mlp', 'mlp', 28, 1), ('ghost', 'ghost', 28, 1), ('ghost', 'ghost', 32, 3),
-    ('ghost', 'ghost', 64, 3)])
+    ('ghost', 'ghost', 64, 3), ('ghost', 'ghostnet', 28, 1)])
 @pytest.mark.parametrize('conditional', [False, True])
 def test_generator_and_discriminator_shapes(g_name, d_name, res, ch, conditional):
     cond = {'num_classes': 10} if conditional else {}
@@ -67,6 +72,40 @@ def test_spectral_norm_discriminator_trains_its_power_iteration():
     top = float(jnp.linalg.svd(kernel, compute_uv=False)[0])
     sigma = float(stats['SpectralNorm_1']['conv1/kernel/sigma'])
     assert 0.98 * top <= sigma <= top * (1 + 1e-5)
+
+
+@pytest.mark.parametrize('d', [
+    ghostgan.GhostDiscriminator(resolution=16, base_features=8, spectral_norm=True),
+    ghostgan.GhostNetDiscriminator(resolution=16, width=0.25, num_features=32,
+                                   stages=TINY_STAGES, spectral_norm=True)],
+    ids=['ghost', 'ghostnet'])
+def test_ghost_discriminators_spectral_norm_covers_every_layer(d):
+    """1x1, depthwise, dense, SE and head kernels all divided by their top singular value; no
+    BatchNorm left."""
+    x = jax.random.normal(jax.random.key(0), (4, 16, 16, 1))
+    v = d.init(jax.random.key(1), x)
+    params = flax.traverse_util.flatten_dict(v['params'], sep='/')
+    assert not [k for k in params if k.endswith('/scale')]  # no BatchNorm
+    stats = v['batch_stats']
+    for _ in range(60):
+        _, upd = d.apply({'params': v['params'], 'batch_stats': stats}, x, train=True,
+                         mutable=['batch_stats'])
+        stats = upd['batch_stats']
+    sigmas = {re.sub(r'(SpectralNormed_\d+/)?SpectralNorm_\d+/', '', k[:-len('/sigma')]): val
+              for k, val in flax.traverse_util.flatten_dict(stats, sep='/').items()
+              if k.endswith('/sigma')}
+    kernels = {k for k in params if k.endswith('kernel')}
+    assert set(sigmas) == kernels
+    assert any('conv_reduce' in k for k in kernels) and any('cheap_conv' in k for k in kernels)
+    for name, sigma in sigmas.items():
+        w = params[name].reshape(-1, params[name].shape[-1])
+        normalised = np.linalg.svd(np.asarray(w) / float(sigma), compute_uv=False)[0]
+        assert abs(normalised - 1) < 0.02, (name, normalised)
+
+
+def test_spectral_norm_on_a_model_that_cannot_take_it():
+    with pytest.raises(ValueError, match=r"generator 'ghost' cannot take spectral_norm"):
+        create_generator('ghost', resolution=28, channels=1, spectral_norm=True)
 
 
 def test_bad_model_names_and_sizes():

@@ -10,6 +10,7 @@ import numpy as np
 
 from ghostjax import data
 from ghostjax.metrics.evaluate import evaluate_sampler, real_statistics
+from ghostjax.metrics.mode_collapse import label_histogram
 from ghostjax.training import logging as log_lib
 from ghostjax.training.evaluation import load_extractor
 from ghostjax.training.gan.step import restore, sampling_variables
@@ -17,7 +18,8 @@ from ghostjax.training.gan.step import restore, sampling_variables
 
 def evaluate(workdir: str, extractor: str, num_samples: int = 10000,
              step: int | None = None, cache_dir: str | None = None) -> dict[str, Any]:
-    """FID, KID, IS and precision/recall of the checkpoint at ``step`` (EMA generator when the
+    """FID, KID, IS, precision/recall (and the class histogram with its KL to the data's) of
+    the checkpoint at ``step`` (EMA generator when the
     run keeps one) against the dataset's test split. ``extractor``: a ``train.classifier``
     workdir (domain GhostNet features) or pytorch-fid's Inception ``.pth`` file. Writes
     ``{workdir}/eval_step_{step}.json``."""
@@ -47,6 +49,9 @@ def generator_metrics(config, g_model, variables: dict, meta: dict, extractor: s
                   if config.conditional else None)
         return np.asarray(generate(variables, z, labels))
 
-    metrics = evaluate_sampler(extractor, draw, num_samples, real)
+    histogram = None  # the class view needs a classifier of the dataset's own classes
+    if getattr(extractor, 'num_classes', None) == split.num_classes and split.labels is not None:
+        histogram = label_histogram(split.labels, split.num_classes)
+    metrics = evaluate_sampler(extractor, draw, num_samples, real, data_histogram=histogram)
     metrics.update(split=split.split, dataset=config.dataset)
     return metrics
