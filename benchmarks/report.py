@@ -65,9 +65,11 @@ def make_run() -> str:
              f"{g['step']} steps ({g['train_wall_s']:.0f} s) |",
              f"| FID / KID | {g['fid']:.2f} / {g['kid_mean']:.4f} |",
              f"| Inception Score | {g['is_mean']:.2f} |",
-             f"| precision / recall | {g['precision']:.2f} / {g['recall']:.2f} |",
-             f"| samples | {g['num_samples']:,} against the {g['split']} split, "
-             f"{g['extractor']} features |"]
+             f"| precision / recall | {g['precision']:.2f} / {g['recall']:.2f} |"]
+    if 'class_kl' in g:
+        lines.append(f"| class histogram, KL to the data's | {g['class_kl']:.3f} |")
+    lines += [f"| samples | {g['num_samples']:,} against the {g['split']} split, "
+              f"{g['extractor']} features |"]
     return '\n'.join(lines) + '\n' + _source(ext, gan)
 
 
