@@ -70,10 +70,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
                                'samples/')
 
         def evaluate_now(step: int, state) -> None:
-            run.save(step, state)  # evaluate() reads the generator from the checkpoint
-            if jax.process_index() == 0:
-                run.writer.scalars(step, evaluate(workdir, extractor_dir,
-                                                  config.eval.num_samples, step), 'eval/')
+            # evaluate() reads the generator from the checkpoint. Every process runs it (Orbax
+            # restores are collective); only process 0 writes.
+            run.save(step, state)
+            run.writer.scalars(step, evaluate(workdir, extractor_dir, config.eval.num_samples,
+                                              step), 'eval/')
 
         t0 = time.perf_counter()
         eval_every = config.eval.get('every_steps', 0) if extractor_dir else 0
@@ -88,7 +89,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         result = {'step': step, 'train_wall_s': round(time.perf_counter() - t0, 1),
                   'generator': config.generator.name, 'discriminator': config.discriminator.name,
                   'loss': config.loss, 'dataset': config.dataset}
-        if extractor_dir and jax.process_index() == 0:
+        if extractor_dir:
             metrics = evaluate(workdir, extractor_dir, config.eval.num_samples, step)
             run.writer.scalars(step, metrics, 'eval/')
             result.update(metrics)
