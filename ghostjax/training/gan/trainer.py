@@ -90,7 +90,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
                   'generator': config.generator.name, 'discriminator': config.discriminator.name,
                   'loss': config.loss, 'dataset': config.dataset}
         if extractor_dir:
-            metrics = evaluate(workdir, extractor_dir, config.eval.num_samples, step)
+            metrics = evaluate(workdir, extractor_dir,
+                               config.eval.get('final_num_samples') or config.eval.num_samples,
+                               step)
             run.writer.scalars(step, metrics, 'eval/')
             result.update(metrics)
         log_lib.write_json(os.path.join(workdir, 'train_result.json'), result)

@@ -1,0 +1,109 @@
+"""A GAN study: several G/D pairs and seeds under one budget, each run resumable, each writing
+its result file as soon as it finishes.
+
+``run_study(study, pairs, workdir)`` trains pair ``p`` with seed ``s`` in
+``{workdir}/{p}_s{s}`` (resuming from its checkpoints) with the study's step budget and
+evaluation schedule, then writes ``{study.results_dir}/{p}_s{s}.json``: the scores at every
+evaluation (FID against step), the final scores, G and D parameters and MACs per image, and
+the training time. A run whose result file exists is skipped, so a study spread over several
+sessions is continued by running the same command again.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+from typing import Any, Mapping
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from ghostjax import data
+from ghostjax.ops.counting import model_size
+from ghostjax.runtime import provenance
+from ghostjax.training import logging as log_lib
+from ghostjax.training.gan.step import check_config, create_models
+from ghostjax.training.gan.trainer import train_and_evaluate
+
+SCORES = ('fid', 'kid_mean', 'is_mean', 'precision', 'recall', 'class_kl', 'num_samples')
+
+
+def run_config(pair: ml_collections.ConfigDict, study: ml_collections.ConfigDict,
+               seed: int) -> ml_collections.ConfigDict:
+    """``pair``'s config with the study's seed, step budget and evaluation schedule."""
+    c = ml_collections.ConfigDict(pair.to_dict())
+    c.seed = seed
+    c.num_train_steps = study.num_train_steps
+    c.checkpoint_every_steps = study.eval_every_steps or study.num_train_steps
+    c.sample_every_steps = study.eval_every_steps or study.num_train_steps
+    c.eval.every_steps = study.eval_every_steps
+    c.eval.num_samples = study.eval_num_samples
+    c.eval.final_num_samples = study.final_num_samples
+    c.eval.extractor_workdir = study.extractor_workdir
+    check_config(c)
+    return c
+
+
+def sizes(config: ml_collections.ConfigDict) -> dict[str, int]:
+    """Parameters and MACs per image of the config's G and D."""
+    split = data.load(config.dataset, config.train_split, config.get('data_dir') or None)
+    pre = data.Preprocess.for_gan(image_size=config.image_size or None,
+                                  channels=config.channels or None)
+    shape = pre(np.zeros((1, *split.image_shape), np.uint8)).shape[1:]
+    g, d = create_models(config, shape[0], shape[-1], split.num_classes)
+    labels = {'labels': jnp.zeros((1,), jnp.int32)} if config.conditional else {}
+    g_size = model_size(g, (1, g.z_dim), **labels)
+    d_size = model_size(d, (1, *shape), **labels)
+    return {'g_params': g_size['params'], 'g_macs': g_size['macs'],
+            'd_params': d_size['params'], 'd_macs': d_size['macs']}
+
+
+def history(workdir: str) -> list[dict[str, Any]]:
+    """The scores of every ``eval_step_*.json`` of a run, by step."""
+    points = []
+    for path in glob.glob(os.path.join(workdir, 'eval_step_*.json')):
+        with open(path) as f:
+            scores = json.load(f)
+        points.append({'step': int(re.findall(r'\d+', os.path.basename(path))[0]),
+                       **{k: scores[k] for k in SCORES if k in scores}})
+    return sorted(points, key=lambda p: p['step'])
+
+
+def run_study(study: ml_collections.ConfigDict, pairs: Mapping[str, ml_collections.ConfigDict],
+              workdir: str) -> list[str]:
+    """Trains every (pair, seed) of ``study.seeds`` not yet done; returns the result paths."""
+    unknown = sorted(set(study.seeds) - set(pairs))
+    if unknown:
+        raise ValueError(f'study.seeds names pairs {unknown} that study.pairs lacks; pairs: '
+                         f'{sorted(pairs)}')
+    runs = [(name, seed) for name in pairs for seed in study.seeds.get(name, (0,))]
+    configs = {(n, s): run_config(pairs[n], study, s) for n, s in runs}  # all checked first
+    paths = []
+    for i, (name, seed) in enumerate(runs):
+        path = os.path.join(study.results_dir, f'{name}_s{seed}.json')
+        paths.append(path)
+        if os.path.exists(path):
+            log_lib.say(f'[{i + 1}/{len(runs)}] {name} seed {seed}: done ({path})')
+            continue
+        log_lib.say(f'[{i + 1}/{len(runs)}] {name} seed {seed}')
+        config = configs[name, seed]
+        run_dir = os.path.join(workdir, f'{name}_s{seed}')
+        result = train_and_evaluate(config, run_dir)
+        if 'stopped_at_step' in result:
+            log_lib.say(f'stopped at step {result["stopped_at_step"]}; run the study again to '
+                        'resume')
+            break
+        if jax.process_index() == 0:
+            provenance.write_result(path, {
+                'pair': name, 'seed': seed, 'steps': config.num_train_steps,
+                'batch_size': config.batch_size, 'generator': config.generator.to_dict(),
+                'discriminator': config.discriminator.to_dict(), 'loss': config.loss,
+                'diffaugment': config.diffaugment, 'extractor': study.extractor_workdir,
+                'final': {k: result[k] for k in SCORES if k in result},
+                'history': history(run_dir), 'train_wall_s_last_session': result['train_wall_s'],
+                **sizes(config)})
+            log_lib.say(f'{name} seed {seed} -> {path}')
+    return paths

@@ -1,0 +1,31 @@
+"""Runs a GAN study: several train.gan configs and seeds under one budget, resumable.
+
+  python -m train.gan_study --config configs/ghostgan_study_fashion_mnist.py \
+      --workdir runs/ghostgan_study
+"""
+import runpy
+
+from absl import app, flags
+from ml_collections import config_flags
+
+from ghostjax.training.gan.study import run_study
+from train import cli
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file('config', None, 'Study configuration file.', lock_config=True)
+flags.DEFINE_string('workdir', None, 'Directory holding one run directory per (pair, seed).')
+flags.mark_flags_as_required(['config', 'workdir'])
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+    cli.setup()
+    pairs = {name: runpy.run_path(path)['get_config']() for name, path in FLAGS.config.pairs.items()}
+    paths = run_study(FLAGS.config, pairs, FLAGS.workdir)
+    cli.summary(f'study: {len(paths)} runs', '', {f'run {i + 1}': p for i, p in enumerate(paths)},
+                {})
+
+
+if __name__ == '__main__':
+    cli.run(main)
