@@ -24,10 +24,6 @@ import time
 
 import jax
 
-CLUSTER_HINT = ('set --coordinator_address, --num_processes and --process_id, or run under a '
-                'cluster JAX detects (Cloud TPU, SLURM srun, Open MPI mpirun, Kubernetes)')
-
-
 class JoinError(RuntimeError):
     """This process could not join the run (coordinator unreachable, or the others missing)."""
 
@@ -38,10 +34,6 @@ class Topology:
     process_id: int
     num_processes: int
     coordinator_address: str | None
-
-    @property
-    def is_main(self) -> bool:
-        return self.process_id == 0
 
 
 def check_args(coordinator_address: str | None, num_processes: int | None,

@@ -19,10 +19,9 @@ from ghostjax.training.gan.step import restore, sampling_variables
 def evaluate(workdir: str, extractor: str, num_samples: int = 10000,
              step: int | None = None, cache_dir: str | None = None) -> dict[str, Any]:
     """FID, KID, IS, precision/recall (and the class histogram with its KL to the data's) of
-    the checkpoint at ``step`` (EMA generator when the
-    run keeps one) against the dataset's test split. ``extractor``: a ``train.classifier``
-    workdir (domain GhostNet features) or pytorch-fid's Inception ``.pth`` file. Writes
-    ``{workdir}/eval_step_{step}.json``."""
+    the checkpoint at ``step`` (EMA generator when the run keeps one) against the dataset's
+    test split. ``extractor``: a ``train.classifier`` workdir (domain GhostNet features) or
+    pytorch-fid's Inception ``.pth`` file. Writes ``{workdir}/eval_step_{step}.json``."""
     config, g_model, state, meta = restore(workdir, step)
     metrics = generator_metrics(config, g_model, sampling_variables(config, state), meta,
                                 extractor, num_samples, cache_dir)

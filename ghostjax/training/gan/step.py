@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
+from ghostjax import data
 from ghostjax.models.registry import create_discriminator, create_generator
 from ghostjax.optim import create_optimizer, pruning
 from ghostjax.training import checkpoint as ckpt_lib
@@ -173,6 +174,13 @@ def check_config(config: ml_collections.ConfigDict) -> None:
     if not isinstance(r1_every, int) or r1_every < 1:
         raise ValueError(f'r1_every (the lazy R1 interval in steps) must be an integer >= 1, '
                          f'got {r1_every!r}')
+
+
+def input_pipeline(config, split) -> tuple[Any, tuple[int, int, int]]:
+    """(the GAN's preprocessing of ``split``, the image shape ``(H, W, C)`` it yields)."""
+    pre = data.Preprocess.for_gan(image_size=config.image_size or None,
+                                  channels=config.channels or None)
+    return pre, pre(np.zeros((1, *split.image_shape), np.uint8)).shape[1:]
 
 
 def create_models(config, resolution: int, channels: int, num_classes: int,

@@ -19,13 +19,12 @@ from typing import Any, Mapping
 import jax
 import jax.numpy as jnp
 import ml_collections
-import numpy as np
 
 from ghostjax import data
 from ghostjax.ops.counting import model_size
 from ghostjax.runtime import provenance
 from ghostjax.training import logging as log_lib
-from ghostjax.training.gan.step import check_config, create_models
+from ghostjax.training.gan.step import check_config, create_models, input_pipeline
 from ghostjax.training.gan.trainer import train_and_evaluate
 
 SCORES = ('fid', 'kid_mean', 'is_mean', 'precision', 'recall', 'class_kl', 'num_samples')
@@ -50,9 +49,7 @@ def run_config(pair: ml_collections.ConfigDict, study: ml_collections.ConfigDict
 def sizes(config: ml_collections.ConfigDict) -> dict[str, int]:
     """Parameters and MACs per image of the config's G and D."""
     split = data.load(config.dataset, config.train_split, config.get('data_dir') or None)
-    pre = data.Preprocess.for_gan(image_size=config.image_size or None,
-                                  channels=config.channels or None)
-    shape = pre(np.zeros((1, *split.image_shape), np.uint8)).shape[1:]
+    _, shape = input_pipeline(config, split)
     g, d = create_models(config, shape[0], shape[-1], split.num_classes)
     labels = {'labels': jnp.zeros((1,), jnp.int32)} if config.conditional else {}
     g_size = model_size(g, (1, g.z_dim), **labels)

@@ -17,7 +17,8 @@ from ghostjax.training import loop
 from ghostjax.training.gan.evaluation import evaluate
 from ghostjax.training.gan.samples import diversity, image_grid, sample, save_png
 from ghostjax.training.gan.step import (check_config, create_models, create_state,
-                                        sampling_variables, step_config, train_step, warm_start)
+                                        input_pipeline, sampling_variables, step_config,
+                                        train_step, warm_start)
 from ghostjax.training.state import compile_step, data_mesh, host_copy
 
 
@@ -28,9 +29,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     data.check_batch(config.batch_size, mesh.size)
     os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
     split = data.load(config.dataset, config.train_split, config.get('data_dir') or None)
-    pre = data.Preprocess.for_gan(image_size=config.image_size or None,
-                                  channels=config.channels or None)
-    image_shape = pre(np.zeros((1, *split.image_shape), np.uint8)).shape[1:]
+    pre, image_shape = input_pipeline(config, split)
     g_model, d_model = create_models(config, image_shape[0], image_shape[-1], split.num_classes,
                                      'batch')
     g_eval, _ = create_models(config, image_shape[0], image_shape[-1], split.num_classes)
