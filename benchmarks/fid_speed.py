@@ -1,7 +1,7 @@
 """Wall time of a 10,000-sample FID/KID/IS/P-R evaluation on Fashion-MNIST with the domain
 extractor, real statistics already cached (the normal case) and from scratch. JSON lines.
 
-  python -m benchmarks.fid_speed --gan_workdir runs/gan --extractor runs/extractor_fashion_mnist
+  python -m benchmarks.fid_speed --gan_workdir runs/gan --extractor assets/extractor_fashion_mnist
 """
 import argparse
 import json
@@ -14,7 +14,7 @@ from ghostjax.training.gan import evaluate
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--gan_workdir', default='runs/gan')
-    ap.add_argument('--extractor', default='runs/extractor_fashion_mnist')
+    ap.add_argument('--extractor', default='assets/extractor_fashion_mnist')
     ap.add_argument('--num_samples', type=int, default=10000)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as cache:

@@ -12,7 +12,7 @@ def get_config() -> ml_collections.ConfigDict:
     c = ml_collections.ConfigDict()
     c.kind = 'generator'
     c.checkpoint = 'runs/gan'  # a train.gan workdir (latest checkpoint)
-    c.extractor = 'runs/extractor_fashion_mnist'
+    c.extractor = 'assets/extractor_fashion_mnist'
     c.num_samples = 10000
     c.method = 'magnitude'  # per layer
     c.sparsities = (0.5,)

@@ -47,5 +47,5 @@ def get_config() -> ml_collections.ConfigDict:
     # final_num_samples: the last evaluation's sample count (0: num_samples).
     c.eval = ml_collections.ConfigDict({'num_samples': 10000, 'every_steps': 0,  # 0: at the end
                                         'final_num_samples': 0,
-                                        'extractor_workdir': 'runs/extractor_fashion_mnist'})
+                                        'extractor_workdir': 'assets/extractor_fashion_mnist'})
     return c

@@ -1,5 +1,13 @@
-"""A quick GhostNet 0.5x Fashion-MNIST classifier: the domain feature extractor for GAN metrics
-(`make run` trains it once into runs/extractor_fashion_mnist)."""
+"""A quick GhostNet 0.5x Fashion-MNIST classifier: the domain feature extractor for GAN metrics.
+
+  python -m train.classifier --config configs/ghostnet_extractor.py \
+      --workdir runs/extractor_fashion_mnist --results results/extractor_fashion_mnist.json
+
+The extractor every table uses was trained so and ships in assets/extractor_fashion_mnist
+(test accuracy in results/extractor_fashion_mnist.json). Retraining gives the same weights on the
+same CPU but not across CPUs (XLA's float rounding differs), so a new one does not reproduce the
+tables' scores.
+"""
 from configs import ghostnet_fashion_mnist
 
 

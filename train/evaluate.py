@@ -1,7 +1,7 @@
 """Evaluates a GAN checkpoint: FID, KID, Inception Score and precision/recall.
 
   python -m train.evaluate --workdir runs/gan [--num_samples 10000] \
-      [--extractor runs/extractor_fashion_mnist] [--step N]
+      [--extractor assets/extractor_fashion_mnist] [--step N]
 Writes {workdir}/eval_step_{step}.json. Scores name their extractor, e.g.
 "FID (GhostNet-fashion_mnist features)"; only Inception-extractor scores are comparable with
 published FIDs.
@@ -16,7 +16,7 @@ from train import cli
 FLAGS = flags.FLAGS
 flags.DEFINE_string('workdir', None, 'A train.gan workdir.')
 flags.DEFINE_integer('num_samples', 10000, 'Generated samples.')
-flags.DEFINE_string('extractor', 'runs/extractor_fashion_mnist',
+flags.DEFINE_string('extractor', 'assets/extractor_fashion_mnist',
                     'A train.classifier workdir (its GhostNet is the domain feature extractor) '
                     "or the path of pytorch-fid's pt_inception-2015-12-05-6726825d.pth.")
 flags.DEFINE_integer('step', None, 'Checkpoint step (default: latest).')

@@ -75,7 +75,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
             run.writer.scalars(step, evaluate(workdir, extractor_dir, config.eval.num_samples,
                                               step), 'eval/')
 
-        t0 = time.perf_counter()
+        t0, start = time.perf_counter(), int(state.step)
         eval_every = config.eval.get('every_steps', 0) if extractor_dir else 0
         state, step = run.train(
             state, p_step, split, pre, total=config.num_train_steps,
@@ -85,9 +85,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         if run.stopped:
             return {'stopped_at_step': step}
         write_samples(step, state)
-        result = {'step': step, 'train_wall_s': round(time.perf_counter() - t0, 1),
+        result = {'step': step, 'start_step': start,
+                  'train_wall_s': round(time.perf_counter() - t0, 1),
                   'generator': config.generator.name, 'discriminator': config.discriminator.name,
-                  'loss': config.loss, 'dataset': config.dataset}
+                  'loss': config.loss, 'conditional': bool(config.conditional),
+                  'dataset': config.dataset}
         if extractor_dir:
             metrics = evaluate(workdir, extractor_dir,
                                config.eval.get('final_num_samples') or config.eval.num_samples,
