@@ -10,10 +10,11 @@ import argparse
 import json
 import pathlib
 import re
+import statistics
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-DOCS = ('README.md', 'docs/performance.md')
+DOCS = ('README.md', 'docs/performance.md', 'docs/ghostgan.md')
 # The paper's MACs (Han et al. 2020, Table 7; GhostNetV2: Tang et al. 2022) beside ours.
 PAPER_MACS = {'GhostNet 0.5x': '42M', 'GhostNet 1.0x': '141M', 'GhostNet 1.3x': '226M',
               'GhostNetV2 1.0x': '167M'}
@@ -56,13 +57,14 @@ def gan_sizes() -> str:
 
 
 def make_run() -> str:
-    gan, ext = load('make_run_gan'), load('make_run_extractor')
+    gan, ext = load('make_run_gan'), load('extractor_fashion_mnist')
     g, e = gan['result'], ext['result']
     lines = ['| | |', '|---|---|',
-             f"| feature extractor | GhostNet 0.5x (`configs/ghostnet_extractor.py`), "
-             f"{e['step']} steps, test accuracy {100 * e['accuracy']:.1f}% ({e['train_wall_s']:.0f} s) |",
-             f"| GAN | {g['generator']} G + {g['discriminator']} D, {g['loss']} loss, "
-             f"{g['step']} steps ({g['train_wall_s']:.0f} s) |",
+             f"| feature extractor | GhostNet 0.5x (`configs/ghostnet_extractor.py`, seed 0, "
+             f"`assets/extractor_fashion_mnist`), test accuracy {100 * e['accuracy']:.1f}% |",
+             f"| GAN | {'class-conditional ' if g.get('conditional') else ''}{g['generator']} G "
+             f"+ {g['discriminator']} D, {g['loss']} loss, {g['step']} steps "
+             f"({g['train_wall_s']:.0f} s) |",
              f"| FID / KID | {g['fid']:.2f} / {g['kid_mean']:.4f} |",
              f"| Inception Score | {g['is_mean']:.2f} |",
              f"| precision / recall | {g['precision']:.2f} / {g['recall']:.2f} |"]
@@ -71,6 +73,93 @@ def make_run() -> str:
     lines += [f"| samples | {g['num_samples']:,} against the {g['split']} split, "
               f"{g['extractor']} features |"]
     return '\n'.join(lines) + '\n' + _source(ext, gan)
+
+
+# The Ghost-GAN study (configs/ghostgan_study_fashion_mnist.py): pairs in table order.
+STUDY_PAIRS = {'dcgan28': 'DCGAN-28 G + DCGAN-28 D', 'ghost_g': 'Ghost G + DCGAN-28 D',
+               'ghost_gd': 'Ghost G + Ghost D', 'ghost_g_ghostnet_d': 'Ghost G + GhostNet D'}
+BASELINE = 'dcgan28'
+
+
+def study_runs(directory: str = 'ghostgan_study') -> dict[str, list[dict]]:
+    """pair -> the result records of its finished seeds (results/{directory}/*.json)."""
+    runs: dict[str, list[dict]] = {}
+    for path in sorted((ROOT / 'results' / directory).glob('*.json')):
+        with open(path) as f:
+            record = json.load(f)
+        runs.setdefault(record['result']['pair'], []).append(record)
+    return runs
+
+
+def mean_std(values: list[float], fmt: str) -> str:
+    """``'m ± s'`` (sample std) over seeds; the value alone for one seed."""
+    if len(values) == 1:
+        return format(values[0], fmt)
+    return f'{format(statistics.mean(values), fmt)} ± {format(statistics.stdev(values), fmt)}'
+
+
+def load_optional(name: str) -> dict | None:
+    """``results/{name}.json``, or None before its command has run."""
+    return load(name) if (ROOT / 'results' / f'{name}.json').exists() else None
+
+
+def ghostgan_study() -> str:
+    runs, step_time = study_runs(), load_optional('ghostgan_study_step_time')
+    times = {r['pair']: r for r in step_time['result']['rows']} if step_time else {}
+    if BASELINE not in runs:
+        return '\nThe study has no finished baseline run yet.\n'
+    base = runs[BASELINE][0]['result']
+    base_macs = base['g_macs'] + base['d_macs']
+    lines = ['| pair | seeds | FID | KID x 1e3 | IS | precision | recall | class KL '
+             '| G + D MACs (% of DCGAN) | ms / iteration |',
+             '|---|---|---|---|---|---|---|---|---|---|']
+    for pair, label in STUDY_PAIRS.items():
+        if pair not in runs:
+            continue
+        res = [r['result'] for r in runs[pair]]
+        final = lambda k, scale=1.0: [r['final'][k] * scale for r in res]
+        macs = res[0]['g_macs'] + res[0]['d_macs']
+        ms = f"{times[pair]['median_ms']:.0f}" if pair in times else '-'
+        lines.append(
+            f"| {label} | {len(res)} | {mean_std(final('fid'), '.1f')} "
+            f"| {mean_std(final('kid_mean', 1e3), '.1f')} | {mean_std(final('is_mean'), '.2f')} "
+            f"| {mean_std(final('precision'), '.2f')} | {mean_std(final('recall'), '.2f')} "
+            f"| {mean_std(final('class_kl'), '.3f')} "
+            f"| {macs / 1e6:.1f}M ({100 * macs / base_macs:.0f}%) | {ms} |")
+    first = runs[BASELINE][0]
+    r = first['result']
+    note = (f"\n{r['steps']:,} steps at batch {r['batch_size']}; final scores from "
+            f"{r['final']['num_samples']:,} EMA samples against the test split in the features of "
+            f"`{r['extractor']}` (test accuracy {100 * r['extractor_accuracy']:.2f}%); mean ± "
+            f"sample std over seeds. MACs per image, conv and dense layers; iteration time (one D and one G "
+            f"step) from `benchmarks.gan_step`, run alone on the machine. The runs' own wall times "
+            f"(in the result files) include evaluations and were not measured alone.\n")
+    records = [rec for pair in STUDY_PAIRS for rec in runs.get(pair, [])]
+    sources = [first] + ([step_time] if step_time else [])
+    return '\n'.join(lines) + '\n' + note + _source(*sources) + _targets(runs, base_macs) + \
+        f'\nResult files: `results/ghostgan_study/` ({len(records)} runs).\n'
+
+
+def _targets(runs: dict[str, list[dict]], base_macs: float) -> str:
+    """The issue's targets, met or missed, computed from the finished runs."""
+    fids = {p: [r['result']['final']['fid'] for r in rs] for p, rs in runs.items()}
+    ghost = [p for p in ('ghost_gd', 'ghost_g_ghostnet_d') if p in runs]
+    if not ghost:
+        return ''
+    best = min(ghost, key=lambda p: statistics.mean(fids[p]))
+    base = fids[BASELINE]
+    bound = statistics.mean(base) + (statistics.stdev(base) if len(base) > 1 else 0.0)
+    res = runs[best][0]['result']
+    share = 100 * (res['g_macs'] + res['d_macs']) / base_macs
+    fid = statistics.mean(fids[best])
+    is_ = statistics.mean(r['result']['final']['is_mean'] for r in runs[best])
+    recall = statistics.mean(r['result']['final']['recall'] for r in runs[best])
+    verdict = lambda ok: 'met' if ok else 'missed'
+    return (f"\nTargets for the best all-Ghost pair ({STUDY_PAIRS[best]}): FID {fid:.1f} against "
+            f"the baseline's mean + std {bound:.1f}: {verdict(fid <= bound)}; G + D MACs "
+            f"{share:.0f}% of the baseline's (at most 30%): {verdict(share <= 30)}; IS {is_:.2f} "
+            f"(at least 6.0): {verdict(is_ >= 6.0)}; recall {recall:.2f} (at least 0.6): "
+            f"{verdict(recall >= 0.6)}.\n")
 
 
 def vs_torch(allocator: str) -> str:
@@ -93,6 +182,7 @@ def vs_torch(allocator: str) -> str:
 
 
 RENDERERS = {'model_sizes': model_sizes, 'gan_sizes': gan_sizes, 'make_run': make_run,
+             'ghostgan_study': ghostgan_study,
              'vs_torch_jemalloc': lambda: vs_torch('jemalloc'),
              'vs_torch_system': lambda: vs_torch('system')}
 BLOCK = re.compile(r'(<!-- results:(\w+) -->\n)(.*?)(<!-- /results:\2 -->)', re.S)

@@ -22,12 +22,13 @@ PAIRS = {
 def get_config() -> ml_collections.ConfigDict:
     c = ml_collections.ConfigDict()
     c.pairs = PAIRS  # name -> a train.gan config file
+    c.overrides = {}  # name -> nested config values set on top of the pair's file
     c.seeds = {'dcgan28': (0, 1, 2), 'ghost_g': (0,), 'ghost_gd': (0, 1, 2),
                'ghost_g_ghostnet_d': (0, 1, 2)}
     c.num_train_steps = 9370  # 10 epochs of the 60,000 training images at batch 64
     c.eval_every_steps = 1000
     c.eval_num_samples = 5000
     c.final_num_samples = 10000
-    c.extractor_workdir = 'runs/extractor_fashion_mnist'
+    c.extractor_workdir = 'assets/extractor_fashion_mnist'
     c.results_dir = 'results/ghostgan_study'
     return c

@@ -3,12 +3,10 @@
   python -m train.gan_study --config configs/ghostgan_study_fashion_mnist.py \
       --workdir runs/ghostgan_study
 """
-import runpy
-
 from absl import app, flags
 from ml_collections import config_flags
 
-from ghostjax.training.gan.study import run_study
+from ghostjax.training.gan.study import load_pairs, run_study
 from train import cli
 
 FLAGS = flags.FLAGS
@@ -21,8 +19,7 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f'unexpected arguments: {argv[1:]}')
     cli.setup()
-    pairs = {name: runpy.run_path(path)['get_config']() for name, path in FLAGS.config.pairs.items()}
-    paths = run_study(FLAGS.config, pairs, FLAGS.workdir)
+    paths = run_study(FLAGS.config, load_pairs(FLAGS.config), FLAGS.workdir)
     cli.summary(f'study: {len(paths)} runs', '', {f'run {i + 1}': p for i, p in enumerate(paths)},
                 {})
 

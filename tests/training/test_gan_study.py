@@ -12,7 +12,7 @@ from tests.helpers import ROOT, needs_fmnist, tiny_gan_config
 
 def _study(tmp_path, **kw):
     c = ml_collections.ConfigDict({
-        'seeds': {'mlp_d': (0,), 'ghost_d': (0, 1)}, 'num_train_steps': 4, 'eval_every_steps': 2,
+        'seeds': {'mlp_d': (0, 1), 'ghost_d': (0,)}, 'num_train_steps': 4, 'eval_every_steps': 2,
         'eval_num_samples': 100, 'final_num_samples': 200, 'extractor_workdir': '',
         'results_dir': str(tmp_path / 'results')})
     c.update(kw)
@@ -28,8 +28,9 @@ PAIRS = {'mlp_d': tiny_gan_config(),
 @needs_fmnist
 def test_study_writes_one_result_per_run_and_skips_finished_ones(tmp_path, capsys):
     paths = run_study(_study(tmp_path), PAIRS, str(tmp_path / 'runs'))
+    # seed-major: every pair's first seed before any pair's second
     assert [os.path.basename(p) for p in paths] == ['mlp_d_s0.json', 'ghost_d_s0.json',
-                                                    'ghost_d_s1.json']
+                                                    'mlp_d_s1.json']
     result = json.load(open(paths[1]))
     assert result['command'] and result['machine']
     r = result['result']

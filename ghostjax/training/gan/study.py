@@ -14,6 +14,7 @@ import glob
 import json
 import os
 import re
+import runpy
 from typing import Any, Mapping
 
 import jax
@@ -28,6 +29,37 @@ from ghostjax.training.gan.step import check_config, create_models, input_pipeli
 from ghostjax.training.gan.trainer import train_and_evaluate
 
 SCORES = ('fid', 'kid_mean', 'is_mean', 'precision', 'recall', 'class_kl', 'num_samples')
+
+
+def load_pairs(study: ml_collections.ConfigDict) -> dict[str, ml_collections.ConfigDict]:
+    """``study.pairs`` (name -> a ``train.gan`` config file) loaded, with the nested values of
+    ``study.overrides[name]`` (if any) set on top, e.g. ``{'generator': {'kwargs':
+    {'base_features': 16}}}`` for a narrower generator."""
+    overrides = study.get('overrides') or {}
+    unknown = sorted(set(overrides) - set(study.pairs))
+    if unknown:
+        raise ValueError(f'study.overrides names pairs {unknown} that study.pairs lacks; pairs: '
+                         f'{sorted(study.pairs)}')
+    pairs = {}
+    for name, path in study.pairs.items():
+        config = runpy.run_path(path)['get_config']()
+        _merge(config, overrides.get(name, {}), f'pair {name!r}')
+        pairs[name] = config
+    return pairs
+
+
+def _merge(config: ml_collections.ConfigDict, values: Mapping[str, Any], where: str) -> None:
+    """Sets ``values`` into ``config`` recursively; a key the config lacks is an error except in a
+    model's ``kwargs`` (constructor arguments the config may leave at their defaults)."""
+    for key, value in values.items():
+        if key not in config and not where.endswith('.kwargs'):
+            raise ValueError(f'study.overrides: {where} has no field {key!r}; it has '
+                             f'{sorted(config)}')
+        if isinstance(value, (Mapping, ml_collections.ConfigDict)) and isinstance(
+                config.get(key), ml_collections.ConfigDict):
+            _merge(config[key], value, f'{where}.{key}')
+        else:
+            config[key] = value
 
 
 def run_config(pair: ml_collections.ConfigDict, study: ml_collections.ConfigDict,
@@ -58,6 +90,15 @@ def sizes(config: ml_collections.ConfigDict) -> dict[str, int]:
             'd_params': d_size['params'], 'd_macs': d_size['macs']}
 
 
+def extractor_accuracy(workdir: str) -> float | None:
+    """The test accuracy the extractor's ``train.classifier`` run recorded, which names it."""
+    path = os.path.join(workdir, 'eval.json')
+    if not workdir or not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f).get('accuracy')
+
+
 def history(workdir: str) -> list[dict[str, Any]]:
     """The scores of every ``eval_step_*.json`` of a run, by step."""
     points = []
@@ -76,7 +117,10 @@ def run_study(study: ml_collections.ConfigDict, pairs: Mapping[str, ml_collectio
     if unknown:
         raise ValueError(f'study.seeds names pairs {unknown} that study.pairs lacks; pairs: '
                          f'{sorted(pairs)}')
-    runs = [(name, seed) for name in pairs for seed in study.seeds.get(name, (0,))]
+    # Seed-major: one seed of every pair first, so a study cut short still compares all pairs.
+    seeds = {name: tuple(study.seeds.get(name, (0,))) for name in pairs}
+    runs = [(name, seed) for rank in range(max(map(len, seeds.values())))
+            for name in pairs if rank < len(seeds[name]) for seed in [seeds[name][rank]]]
     configs = {(n, s): run_config(pairs[n], study, s) for n, s in runs}  # all checked first
     paths = []
     for i, (name, seed) in enumerate(runs):
@@ -99,8 +143,10 @@ def run_study(study: ml_collections.ConfigDict, pairs: Mapping[str, ml_collectio
                 'batch_size': config.batch_size, 'generator': config.generator.to_dict(),
                 'discriminator': config.discriminator.to_dict(), 'loss': config.loss,
                 'diffaugment': config.diffaugment, 'extractor': study.extractor_workdir,
+                'extractor_accuracy': extractor_accuracy(study.extractor_workdir),
                 'final': {k: result[k] for k in SCORES if k in result},
                 'history': history(run_dir), 'train_wall_s_last_session': result['train_wall_s'],
+                'resumed_from_step': result['start_step'],
                 **sizes(config)})
             log_lib.say(f'{name} seed {seed} -> {path}')
     return paths
