@@ -74,3 +74,28 @@ def r1_penalty(d_fn, real: jax.Array) -> jax.Array:
     """R1 (Mescheder et al. 2018): ``E ||grad_x D(x)||^2`` on real images (scale by gamma / 2)."""
     grads = jax.grad(lambda x: jnp.sum(d_fn(x)))(real)
     return jnp.mean(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, axis=-1))
+
+
+# --------------------------------------------------------------------------- dense prediction
+
+
+def sigmoid_focal_loss(logits: jax.Array, targets: jax.Array, alpha: float = 0.25,
+                       gamma: float = 2.0) -> jax.Array:
+    """Elementwise focal loss (Lin et al. 2017) of logits against {0, 1} ``targets``:
+    ``-alpha_t (1 - p_t)^gamma log p_t``, with ``log p_t`` a softplus so it stays finite."""
+    x = logits.astype(jnp.float32)
+    ce = optax.sigmoid_binary_cross_entropy(x, targets)
+    p = jax.nn.sigmoid(x)
+    p_t = p * targets + (1 - p) * (1 - targets)
+    alpha_t = alpha * targets + (1 - alpha) * (1 - targets)
+    return alpha_t * (1 - p_t) ** gamma * ce
+
+
+def pixel_cross_entropy(logits: jax.Array, labels: jax.Array, ignore_label: int = 255
+                        ) -> jax.Array:
+    """Mean softmax cross-entropy of ``logits [B, H, W, K]`` against ``labels [B, H, W]`` over
+    the pixels whose label is not ``ignore_label`` (0 when every pixel is ignored)."""
+    keep = labels != ignore_label
+    safe = jnp.where(keep, labels, 0)
+    losses = optax.softmax_cross_entropy_with_integer_labels(logits.astype(jnp.float32), safe)
+    return jnp.sum(jnp.where(keep, losses, 0.0)) / jnp.maximum(jnp.sum(keep), 1)

@@ -1,4 +1,4 @@
-"""GAN losses, penalties and weight clipping against closed forms."""
+"""Losses, penalties and weight clipping against closed forms."""
 
 import jax
 import jax.numpy as jnp
@@ -58,3 +58,21 @@ def test_clip_weights_is_an_optax_transformation():
     np.testing.assert_allclose(optax.apply_updates(params, updates)['w'], [0.01, 0.004, -0.01])
     with pytest.raises(ValueError, match='clip limit must be positive, got 0'):
         clip_weights(0)
+
+
+def test_focal_loss_reduces_to_weighted_bce_and_stays_finite():
+    logits = jnp.asarray([-30.0, -1.0, 0.0, 2.0, 40.0])
+    targets = jnp.asarray([1.0, 0.0, 1.0, 1.0, 0.0])
+    bce = optax.sigmoid_binary_cross_entropy(logits, targets)
+    np.testing.assert_allclose(losses.sigmoid_focal_loss(logits, targets, alpha=0.5, gamma=0.0),
+                               0.5 * bce, rtol=1e-6)
+    focal = losses.sigmoid_focal_loss(logits, targets)
+    assert np.all(np.isfinite(focal)) and np.all(focal <= bce)
+
+
+def test_pixel_cross_entropy_ignores_pixels():
+    logits = jax.random.normal(jax.random.key(0), (2, 4, 4, 3))
+    labels = jnp.zeros((2, 4, 4), jnp.int32).at[0].set(255)
+    full = optax.softmax_cross_entropy_with_integer_labels(logits[1:], labels[1:]).mean()
+    assert losses.pixel_cross_entropy(logits, labels) == pytest.approx(float(full), rel=1e-6)
+    assert losses.pixel_cross_entropy(logits, jnp.full((2, 4, 4), 255)) == 0.0
