@@ -69,6 +69,12 @@ class Split:
         return (np.stack([r['image'] for r in records]),
                 np.asarray([r.get('label', 0) for r in records], np.int32))
 
+    def read_batch(self, indices: np.ndarray) -> dict[str, np.ndarray]:
+        """The raw batch at ``indices``: ``{'image', 'label'}`` (a dense split adds its
+        targets)."""
+        images, labels = self.read(indices)
+        return {'image': images, 'label': labels}
+
 
 def _check_name(name: str) -> None:
     known = tfds.list_builders(with_community_datasets=False)
@@ -197,6 +203,12 @@ class Preprocess:
         if self.resize not in ('pad', 'bilinear'):
             raise ValueError(f"resize must be 'pad' or 'bilinear', got {self.resize!r}")
 
+    def apply(self, batch: dict[str, np.ndarray], rng: np.random.Generator | None = None,
+              train: bool = False, rows: slice | None = None,
+              global_batch: int | None = None) -> dict[str, np.ndarray]:
+        """A raw batch preprocessed: its ``image`` by ``__call__``, other entries as they are."""
+        return {**batch, 'image': self(batch['image'], rng, train, rows, global_batch)}
+
     @classmethod
     def for_classifier(cls, dataset: str, train: bool = True, **kwargs) -> 'Preprocess':
         mean, std = MEAN_STD.get(dataset, ((0.5,), (0.5,)))
@@ -304,7 +316,8 @@ def make_batches(split: Split, *, global_batch: int, seed: int = 0, epoch: int =
                  preprocess: Preprocess | None = None, train: bool = True,
                  shuffle: bool | None = None, sharding: jax.sharding.Sharding | None = None,
                  prefetch: int = 2, num_threads: int = 2) -> Iterator[dict[str, Any]]:
-    """One epoch of batches ``{'image': float32 [B, H, W, C], 'label': int32 [B]}``.
+    """One epoch of batches ``{'image': float32 [B, H, W, C], 'label': int32 [B]}`` (plus the
+    targets of a dense split, e.g. ``data.scenes.DenseSplit``).
 
     With ``sharding`` (e.g. ``state.batch_sharding(mesh)``), each batch is one global array of
     ``B = global_batch`` rows split over its devices, built from every process's slice;
@@ -320,17 +333,15 @@ def make_batches(split: Split, *, global_batch: int, seed: int = 0, epoch: int =
     rows = slice(jax.process_index() * host, (jax.process_index() + 1) * host)
 
     def host_batch(indices):
-        images, labels = split.read(np.sort(indices) if split.images is None else indices)
-        return images, labels
+        return split.read_batch(np.sort(indices) if split.images is None else indices)
 
     if split.images is not None:
         raw = (host_batch(i) for i in plan)
     else:
         raw = iter(grain.MapDataset.source(plan).map(host_batch).to_iter_dataset(
             grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=2 * num_threads)))
-    batches = ({'image': preprocess(im, np.random.default_rng([seed, epoch, step, 1]), train,
-                                    rows, global_batch), 'label': lb}
-               for step, (im, lb) in enumerate(raw))
+    batches = (preprocess.apply(b, np.random.default_rng([seed, epoch, step, 1]), train, rows,
+                                global_batch) for step, b in enumerate(raw))
     return prefetch_to_device(batches, prefetch, sharding)
 
 

@@ -22,7 +22,7 @@ import tensorflow_datasets as tfds
 from PIL import Image
 
 from ghostjax.data import fashion_mnist
-from ghostjax.data.pipeline import Split, default_data_dir
+from ghostjax.data.pipeline import Preprocess, Split, default_data_dir
 
 FOREGROUND = 32  # uint8 level above which an item pixel belongs to the item
 MIN_VISIBLE = 0.3
@@ -132,6 +132,45 @@ class DenseSplit(Split):
     box_labels: np.ndarray | None = None
     box_valid: np.ndarray | None = None
     masks: np.ndarray | None = None
+
+    def read_batch(self, indices: np.ndarray) -> dict[str, np.ndarray]:
+        """``{'image', 'boxes', 'box_labels', 'box_valid'}`` and ``'mask'`` with masks."""
+        batch = {'image': self.images[indices], 'boxes': self.boxes[indices],
+                 'box_labels': self.box_labels[indices], 'box_valid': self.box_valid[indices]}
+        if self.masks is not None:
+            batch['mask'] = self.masks[indices].astype(np.int32)
+        return batch
+
+
+@dataclasses.dataclass(frozen=True)
+class DensePreprocess(Preprocess):
+    """``Preprocess`` for images with boxes and masks: a random horizontal flip (``flip``,
+    training only) moves them with the image; crops and resizing are not supported (the
+    dataset is letterboxed to the model's size when read)."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.crop_padding or self.image_size is not None:
+            raise ValueError('DensePreprocess supports flips only: crop_padding must be 0 and '
+                             f'image_size None, got {self.crop_padding} and {self.image_size}')
+
+    def apply(self, batch, rng=None, train=False, rows=None, global_batch=None):
+        out = dict(batch)
+        image = batch['image']
+        if train and self.flip:
+            n = len(image) if global_batch is None else global_batch
+            flip = rng.random(n)[slice(0, len(image)) if rows is None else rows] < 0.5
+            w = image.shape[2]
+            image = np.where(flip[:, None, None, None], image[:, :, ::-1], image)
+            b = batch['boxes']
+            mirrored = np.stack([w - b[..., 2], b[..., 1], w - b[..., 0], b[..., 3]], -1)
+            out['boxes'] = np.where(flip[:, None, None], mirrored, b)
+            if 'mask' in batch:
+                out['mask'] = np.where(flip[:, None, None], batch['mask'][:, :, ::-1],
+                                       batch['mask'])
+        out['image'] = dataclasses.replace(self, flip=False)(image, rng, train, rows,
+                                                             global_batch)
+        return out
 
 
 def check_targets(boxes: np.ndarray, labels: np.ndarray, valid: np.ndarray,

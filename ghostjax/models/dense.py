@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ghostjax.models.ghostnet import GhostNet
+from ghostjax.models.ghostnet import GHOSTNET_STAGES, GhostNet, total_stride
 from ghostjax.nn.dense import FCOSHead, GhostFPN, SegmentationHead
 from ghostjax.nn.layers import Dtype, Layers
 from ghostjax.ops import boxes as box_ops
@@ -39,6 +39,10 @@ class GhostNetDense(nn.Module):
       strides: the pyramid levels of the detection head (FPN outputs, a subset of 8, 16, 32).
       seg_strides: the levels the segmentation head fuses (may include 4).
       fpn_features / head_depth: neck width and the detection towers' depth.
+      stages: the backbone's bottleneck table (``GhostNet.stages``; the paper's by default);
+        it must reach stride 32.
+      freeze_backbone: the backbone's BatchNorm keeps its running statistics in training (the
+        optimizer leaves its weights alone: ``training.dense.optimizer``).
     """
     num_classes: int
     tasks: Sequence[str] = ('detect',)
@@ -48,6 +52,8 @@ class GhostNetDense(nn.Module):
     seg_strides: Sequence[int] = (4, 8, 16, 32)
     fpn_features: int = 64
     head_depth: int = 2
+    stages: tuple = GHOSTNET_STAGES
+    freeze_backbone: bool = False
     impl: str = 'auto'
     dtype: Dtype = jnp.float32
     bn_axis_name: str | None = None
@@ -64,6 +70,10 @@ class GhostNetDense(nn.Module):
             if bad or not levels:
                 raise ValueError(f'{name} {tuple(levels)}: the GhostNet backbone produces feature '
                                  f'levels 4, 8, 16 and 32 only')
+        stride = total_stride(self.stages)
+        if stride != 32:
+            raise ValueError(f'the backbone stage table reaches stride {stride}; the dense heads '
+                             'need the feature levels 4, 8, 16 and 32')
         h, w, c = image_shape
         if h % 32 or w % 32:
             raise ValueError(f'image size {h}x{w} is not a multiple of 32, the GhostNet '
@@ -76,8 +86,9 @@ class GhostNetDense(nn.Module):
         self.check(x.shape[1:])
         ly = Layers(self.dtype, self.impl, self.bn_axis_name)
         backbone = GhostNet(width=self.width, in_channels=self.in_channels, impl=self.impl,
-                            dtype=self.dtype, bn_axis_name=self.bn_axis_name, name='backbone')
-        pyramid = backbone(x, train, output='features')
+                            dtype=self.dtype, bn_axis_name=self.bn_axis_name,
+                            stages=self.stages, name='backbone')
+        pyramid = backbone(x, train and not self.freeze_backbone, output='features')
         levels = sorted(set(self.strides) | (set(self.seg_strides) if 'segment' in self.tasks
                                              else set()))
         fused = GhostFPN(self.fpn_features, levels, ly, name='fpn')(pyramid, train)

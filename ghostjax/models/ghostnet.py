@@ -33,6 +33,11 @@ GHOSTNET_STAGES = (
 OUTPUTS = ('logits', 'pre_logits', 'features')
 
 
+def total_stride(stages: tuple, stem_stride: int = 2) -> int:
+    """The downsampling factor of a GhostNet with bottleneck table ``stages``."""
+    return stem_stride * 2 ** sum(b[4] == 2 for s in stages for b in s)
+
+
 class GhostNet(nn.Module):
     """GhostNet classifier / backbone. Input ``[B, H, W, in_channels]``.
 
@@ -76,7 +81,7 @@ class GhostNet(nn.Module):
 
     @property
     def total_stride(self) -> int:
-        return self.stem_stride * 2 ** sum(b[4] == 2 for s in self.stages for b in s)
+        return total_stride(self.stages, self.stem_stride)
 
     def _check(self, x: jax.Array, output: str) -> None:
         if self.width <= 0:

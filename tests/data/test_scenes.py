@@ -96,3 +96,24 @@ def test_a_truncated_source_file_leaves_no_dataset(tmp_path):
     assert not prepared, prepared
     assert not any('incomplete' not in p and os.path.isdir(p) for p in glob.glob(
         str(tmp_path / 'tfds' / 'fashion_mnist_scenes' / '*')))
+
+
+def test_dense_flip_moves_boxes_and_masks_with_the_image():
+    items, labels = _pool()
+    scene = scenes.make_scene(np.random.default_rng(3), items, labels, scenes.SceneSpec(size=64))
+    k = len(scene['boxes'])
+    batch = {'image': scene['image'][None], 'mask': scene['mask'][None].astype(np.int32),
+             'boxes': scene['boxes'][None], 'box_labels': scene['labels'][None, :k],
+             'box_valid': np.ones((1, k), bool)}
+    pre = scenes.DensePreprocess(scale='gan', flip=True)
+    flipped = next(pre.apply(batch, np.random.default_rng(s), train=True) for s in range(50)
+                   if np.random.default_rng(s).random(1)[0] < 0.5)
+    np.testing.assert_array_equal(flipped['mask'][0], batch['mask'][0][:, ::-1])
+    np.testing.assert_allclose(flipped['image'][0], pre(batch['image'][:, :, ::-1])[0])
+    for (x0, y0, x1, y1), label in zip(flipped['boxes'][0], scene['labels']):
+        inside = flipped['mask'][0][int(y0):int(y1), int(x0):int(x1)] == label + 1
+        assert inside[:, 0].any() and inside[:, -1].any()  # still tight after mirroring
+    kept = pre.apply(batch, None, train=False)
+    np.testing.assert_array_equal(kept['boxes'], batch['boxes'])
+    with pytest.raises(ValueError, match='supports flips only'):
+        scenes.DensePreprocess(crop_padding=2)

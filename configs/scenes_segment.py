@@ -1,0 +1,12 @@
+"""GhostNet 1.0x + Ghost FPN + segmentation head on Fashion-MNIST scenes: segmentation alone.
+
+  python -m train.dense --config configs/scenes_segment.py --workdir runs/scenes_segment
+"""
+from configs import scenes_multitask
+
+
+def get_config():
+    c = scenes_multitask.get_config()
+    c.model.tasks = ('segment',)
+    c.loss_weights = {'segment': 1.0}
+    return c

@@ -1,0 +1,31 @@
+"""Trains GhostNet detection, segmentation or multi-task models (``model.tasks``).
+
+  python -m train.dense --config configs/scenes_multitask.py --workdir runs/scenes_multitask \
+      [--results results/scenes_multitask.json]
+"""
+from absl import app, flags
+from ml_collections import config_flags
+
+from ghostjax.training.dense import train_and_evaluate
+from train import cli
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file('config', None, 'Training configuration file.', lock_config=True)
+flags.DEFINE_string('workdir', None, 'Directory for checkpoints, metrics and results.')
+flags.mark_flags_as_required(['config', 'workdir'])
+SHOWN = ('map', 'map50', 'miou', 'classify_label_accuracy')
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+    cli.setup()
+    result = train_and_evaluate(FLAGS.config, FLAGS.workdir)
+    title = (f'stopped at step {result["stopped_at_step"]}' if 'stopped_at_step' in result
+             else f'done: step {result["step"]} in {result["train_wall_s"]:.0f} s')
+    files = {'checkpoints': 'checkpoints', 'TensorBoard': 'tensorboard', 'result': 'eval.json'}
+    cli.summary(title, FLAGS.workdir, files, {k: result[k] for k in SHOWN if k in result}, result)
+
+
+if __name__ == '__main__':
+    cli.run(main)
