@@ -117,15 +117,21 @@ def optimizer(config: ml_collections.ConfigDict, total_steps: int):
     return tx, schedule
 
 
+def classes_present(batch: dict, num_classes: int) -> jax.Array:
+    """``[B, num_classes]`` multi-hot: 1 where the image holds a valid box of the class (the
+    classification task's target)."""
+    b = batch['box_labels'].shape[0]
+    return jnp.zeros((b, num_classes)).at[jnp.arange(b)[:, None], batch['box_labels']].max(
+        batch['box_valid'].astype(jnp.float32))
+
+
 def task_losses(out: dict, batch: dict, cfg: StepConfig, axis_name: str | None = None
                 ) -> dict[str, jax.Array]:
     """Each task's loss; ``'total'`` is their weighted sum."""
     weights = dict(cfg.weights)
     losses = {}
     if 'classify' in cfg.tasks:
-        present = jnp.zeros((batch['boxes'].shape[0], cfg.num_classes)).at[
-            jnp.arange(batch['boxes'].shape[0])[:, None], batch['box_labels']].max(
-            batch['box_valid'].astype(jnp.float32))
+        present = classes_present(batch, cfg.num_classes)
         losses['classify'] = jnp.mean(optax.sigmoid_binary_cross_entropy(out['classify'],
                                                                          present))
     if 'detect' in cfg.tasks:
@@ -192,9 +198,7 @@ def predict_step(state: TrainState, batch: dict, *, cfg: StepConfig,
         result['confusion'] = total(seg_metrics.confusion_matrix(
             jnp.argmax(out['segment'], -1), batch['mask'], cfg.num_classes + 1))
     if 'classify' in cfg.tasks:
-        present = jnp.zeros_like(out['classify']).at[
-            jnp.arange(out['classify'].shape[0])[:, None], batch['box_labels']].max(
-            batch['box_valid'].astype(jnp.float32))
+        present = classes_present(batch, cfg.num_classes)
         result['classify_hits'] = total(jnp.sum((out['classify'] > 0) == (present > 0)))
         result['classify_count'] = total(jnp.asarray(present.size))
     return result
