@@ -24,7 +24,8 @@ def main(argv):
     title = (f'stopped at step {result["stopped_at_step"]}' if 'stopped_at_step' in result
              else f'done: step {result["step"]} in {result["train_wall_s"]:.0f} s')
     files = {'checkpoints': 'checkpoints', 'TensorBoard': 'tensorboard', 'result': 'eval.json'}
-    cli.summary(title, FLAGS.workdir, files, {k: result[k] for k in SHOWN if k in result}, result)
+    scores = result.get(result.get('reported_split'), {})
+    cli.summary(title, FLAGS.workdir, files, {k: scores[k] for k in SHOWN if k in scores}, result)
 
 
 if __name__ == '__main__':

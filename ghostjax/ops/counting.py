@@ -98,6 +98,7 @@ def model_size(model, input_shape: tuple[int, ...], dtype=jax.numpy.float32,
     """``{'params': ..., 'macs': ...}`` of a Flax module on one input of ``input_shape``
     (MACs for the whole batch given; use batch 1 for per-example figures). Eval mode."""
     x = jax.ShapeDtypeStruct(input_shape, dtype)
-    variables = jax.eval_shape(model.init, jax.random.key(0), x, **apply_kwargs)
+    # closed over, not passed: eval_shape would trace a Python flag such as train=False
+    variables = jax.eval_shape(lambda k, x: model.init(k, x, **apply_kwargs), jax.random.key(0), x)
     macs = count_macs(lambda v, x: model.apply(v, x, **apply_kwargs), variables, x)
     return {'params': count_params(variables), 'macs': macs}

@@ -32,6 +32,7 @@ from ghostjax.models.convert import load_torch_checkpoint
 from ghostjax.models.dense import TASKS, GhostNetDense, decode, fcos_targets, points, size_ranges
 from ghostjax.models.ghostnet import GhostNet
 from ghostjax.ops import boxes as box_ops
+from ghostjax.ops.counting import model_size
 from ghostjax.optim import create_optimizer, learning_rate_schedule
 from ghostjax.training import logging as log_lib
 from ghostjax.training import loop
@@ -247,6 +248,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
                              data_dir=config.get('data_dir') or None,
                              **config.get('dataset_kwargs', {}))
     train_split, eval_split = load(split=config.train_split), load(split=config.eval_split)
+    # the final, reported scores: read now so that a bad split name fails before any compile
+    test_name = config.get('test_split') or None
+    test_split = load(split=test_name) if test_name else None
     pre = scenes.DensePreprocess(**config.input)
     image_shape = (config.image_size, config.image_size,
                    config.input.get('channels') or train_split.image_shape[-1])
@@ -283,10 +287,41 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         if run.stopped:
             return {'stopped_at_step': step}
         train_s = time.perf_counter() - t0
-        result = evaluate(p_predict, state, eval_split, config, cfg, mesh)
-        result.update(step=step, train_wall_s=round(train_s, 1), tasks=list(model.tasks),
-                      split=config.eval_split, dataset=config.dataset)
-        run.writer.scalars(step, {k: v for k, v in result.items()
-                                  if isinstance(v, float)}, 'eval/')
+        result = {'step': step, 'train_wall_s': round(train_s, 1), 'tasks': list(model.tasks),
+                  'dataset': config.dataset,
+                  'model': model_size(model, (1, *image_shape), train=False),
+                  'reported_split': test_name or config.eval_split}
+        for name, split in ((config.eval_split, eval_split), (test_name, test_split)):
+            if split is None:
+                continue
+            result[name] = evaluate(p_predict, state, split, config, cfg, mesh)
+            run.writer.scalars(step, {k: v for k, v in result[name].items()
+                                      if isinstance(v, float)}, f'{name}/')
+        write_predictions(os.path.join(workdir, 'predictions.npz'), state,
+                          test_split or eval_split, config, cfg)
         log_lib.write_json(os.path.join(workdir, 'eval.json'), result)
         return result
+
+
+def write_predictions(path: str, state: TrainState, split: scenes.DenseSplit, config,
+                      cfg: StepConfig, count: int = 8) -> None:
+    """The first ``count`` images of ``split`` with their detections and predicted masks, for
+    figures (``benchmarks.figures scenes``); written by process 0."""
+    if jax.process_index() != 0:
+        return
+    raw = split.read_batch(np.arange(min(count, split.num_examples)))
+    images = scenes.DensePreprocess(**config.input).apply(raw)['image']
+
+    @jax.jit
+    def predict(variables, images):
+        out = state.apply_fn(variables, images, train=False)
+        result = {}
+        if 'detect' in out:
+            result.update(decode(out['detect'], cfg.anchors[0], cfg.image_size))
+        if 'segment' in out:
+            result['mask'] = jnp.argmax(out['segment'], -1)
+        return result
+
+    variables = host_copy({'params': state.params, 'batch_stats': state.batch_stats})
+    out = host_copy(predict(variables, images))
+    np.savez_compressed(path, **{f'true_{k}': v for k, v in raw.items()}, **out)

@@ -4,6 +4,7 @@ import functools
 import json
 import os
 
+import chex
 import jax
 import numpy as np
 import optax
@@ -118,9 +119,18 @@ def test_trainer_trains_and_scores(tmp_path):
     data_dir = str(tmp_path / 'tfds')
     config = tiny_config(data_dir=data_dir)
     result = dense.train_and_evaluate(config, str(tmp_path / 'run'))
-    assert result['step'] == 4 and result['examples'] == 16
-    for k in ('map', 'map50', 'miou', 'pixel_accuracy', 'classify_label_accuracy'):
-        assert 0.0 <= result[k] <= 1.0 or np.isnan(result[k]), k
+    assert result['step'] == 4 and result['reported_split'] == 'test'
+    for split in ('validation', 'test'):
+        scores = result[split]
+        assert scores['examples'] == 16
+        for k in ('map', 'map50', 'miou', 'pixel_accuracy', 'classify_label_accuracy'):
+            assert 0.0 <= scores[k] <= 1.0 or np.isnan(scores[k]), (split, k)
+    assert result['model']['params'] > 0 and result['model']['macs'] > 0
     assert json.load(open(tmp_path / 'run' / 'eval.json'))['step'] == 4
+    # the figure's inputs: the first test images, their truth and the predictions
+    pred = np.load(tmp_path / 'run' / 'predictions.npz')
+    chex.assert_shape(pred['true_image'], (8, 64, 64, 1))
+    chex.assert_shape(pred['mask'], (8, 64, 64))
+    chex.assert_equal_shape_prefix([pred['boxes'], pred['scores'], pred['valid']], 2)
     # the loop skeleton checkpointed it (resume itself is tested once, in tests/training)
     assert sorted(os.listdir(tmp_path / 'run' / 'checkpoints')) == ['2', '4']
