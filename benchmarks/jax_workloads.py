@@ -12,13 +12,16 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from configs import dcgan28_fashion_mnist, dcgan64_celeba, ghostgan_fashion_mnist
+from ghostjax.data import scenes
 from ghostjax.ops.counting import count_macs
 from ghostjax.models.ghostnet import GhostNet
-from ghostjax.training import classifier
+from ghostjax.training import classifier, dense
 from ghostjax.training import gan as gan_lib
+from ghostjax.training.state import batch_sharding, compile_step, data_mesh, replicate
 
 
 def _ghostnet(train: bool):
@@ -71,6 +74,34 @@ def gan_iteration(config, resolution: int, channels: int, batch_size: int):
         box[0], metrics = step(box[0], batch, jax.random.key(count[0]))
         jax.block_until_ready(metrics)
     return _with_macs(run, step_fn, state, batch, jax.random.key(0))
+
+
+def dense_step(config):
+    """One ``dense.train_step`` of ``config`` on its first training batch, wrapped as the
+    trainer wraps it (``compile_step`` over every local device)."""
+    split = scenes.load_dense(config.dataset, split=config.train_split,
+                              image_size=config.image_size,
+                              data_dir=config.get('data_dir') or None,
+                              **config.get('dataset_kwargs', {}))
+    batch = scenes.DensePreprocess(**config.input).apply(
+        split.read_batch(np.arange(config.batch_size)))
+    shape = batch['image'].shape[1:]
+    model = dense.create_model(config, split.num_classes, shape[-1], 'batch')
+    tx, _ = dense.optimizer(config, config.num_train_steps)
+    state = dense.create_state(config, model, shape, tx, jax.random.key(0))
+    cfg = dense.StepConfig(tuple(model.tasks), tuple(config.loss_weights.items()),
+                           split.num_classes, shape[:2], tuple(model.strides))
+    step_fn = functools.partial(dense.train_step, cfg=cfg)
+    mesh = data_mesh(all_devices=True)
+    step = compile_step(step_fn, mesh)
+    box = [replicate(state, mesh)]
+    batch = jax.device_put(batch, batch_sharding(mesh))
+    rng = replicate(jax.random.key(1), mesh)
+
+    def run():
+        box[0], metrics = step(box[0], batch, rng)
+        jax.block_until_ready(metrics)
+    return _with_macs(run, step_fn, state, batch, jax.random.key(1))
 
 
 def _dcgan(resolution: int, batch_size: int):
