@@ -14,7 +14,7 @@ import statistics
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-DOCS = ('README.md', 'docs/performance.md', 'docs/ghostgan.md')
+DOCS = ('README.md', 'docs/performance.md', 'docs/ghostgan.md', 'docs/dense.md')
 # The paper's MACs (Han et al. 2020, Table 7; GhostNetV2: Tang et al. 2022) beside ours.
 PAPER_MACS = {'GhostNet 0.5x': '42M', 'GhostNet 1.0x': '141M', 'GhostNet 1.3x': '226M',
               'GhostNetV2 1.0x': '167M'}
@@ -105,7 +105,7 @@ def load_optional(name: str) -> dict | None:
 
 def ghostgan_study() -> str:
     runs, step_time = study_runs(), load_optional('ghostgan_study_step_time')
-    times = {r['pair']: r for r in step_time['result']['rows']} if step_time else {}
+    times = {r['name']: r for r in step_time['result']['rows']} if step_time else {}
     if BASELINE not in runs:
         return '\nThe study has no finished baseline run yet.\n'
     base = runs[BASELINE][0]['result']
@@ -132,7 +132,7 @@ def ghostgan_study() -> str:
             f"{r['final']['num_samples']:,} EMA samples against the test split in the features of "
             f"`{r['extractor']}` (test accuracy {100 * r['extractor_accuracy']:.2f}%); mean ± "
             f"sample std over seeds. MACs per image, conv and dense layers; iteration time (one D and one G "
-            f"step) from `benchmarks.gan_step`, run alone on the machine. The runs' own wall times "
+            f"step) from `benchmarks.step_time`, run alone on the machine. The runs' own wall times "
             f"(in the result files) include evaluations and were not measured alone.\n")
     records = [rec for pair in STUDY_PAIRS for rec in runs.get(pair, [])]
     sources = [first] + ([step_time] if step_time else [])
@@ -162,6 +162,56 @@ def _targets(runs: dict[str, list[dict]], base_macs: float) -> str:
             f"{verdict(recall >= 0.6)}.\n")
 
 
+# The dense-prediction models (configs/scenes_*.py): result file -> row label, in table order.
+SCENES = {'scenes_multitask': 'multi-task (classify + detect + segment)',
+          'scenes_detect': 'detection only', 'scenes_segment': 'segmentation only'}
+
+
+def scenes() -> str:
+    """GhostNet 1.0x dense models on Fashion-MNIST scenes: test-split scores, size, step time
+    and the issue's targets."""
+    done = {name: load(name) for name in SCENES if load_optional(name)}
+    if not done:
+        return '\nNo scenes run has finished yet.\n'
+    step_time = load_optional('scenes_step_time')
+    times = {r['name']: r for r in step_time['result']['rows']} if step_time else {}
+    lines = ['| model | params | MACs / image | mAP@[.5:.95] | mAP@.5 | AP small / medium / large '
+             '| mIoU | pixel acc. | labels acc. | ms / step | train wall (min) |',
+             '|---|---|---|---|---|---|---|---|---|---|---|']
+    cell = lambda d, k, f='.3f': format(d[k], f) if k in d else '-'
+    best = {'map50': [], 'miou': []}
+    for name, record in done.items():
+        r = record['result']
+        t = r[r['reported_split']]
+        for k in best:
+            if k in t:
+                best[k].append(t[k])
+        aps = ' / '.join(cell(t, k, '.2f') for k in ('map_small', 'map_medium', 'map_large'))
+        ms = f"{times[name]['median_ms']:.0f}" if name in times else '-'
+        lines.append(f"| {SCENES[name]} | {r['model']['params'] / 1e6:.2f}M "
+                     f"| {r['model']['macs'] / 1e6:.0f}M | {cell(t, 'map')} | {cell(t, 'map50')} "
+                     f"| {aps if 'map' in t else '-'} | {cell(t, 'miou')} "
+                     f"| {cell(t, 'pixel_accuracy')} | {cell(t, 'classify_label_accuracy')} "
+                     f"| {ms} | {r['train_wall_s'] / 60:.1f} |")
+    first = next(iter(done.values()))
+    r = first['result']
+    verdict = lambda ok: 'met' if ok else 'missed'
+    targets = []
+    if best['map50']:
+        targets.append(f"mAP@.5 at least 0.75: best {max(best['map50']):.3f}, "
+                       f"{verdict(max(best['map50']) >= 0.75)}")
+    if best['miou']:
+        targets.append(f"mIoU at least 0.65: best {max(best['miou']):.3f}, "
+                       f"{verdict(max(best['miou']) >= 0.65)}")
+    note = (f"\n{r['step']:,} steps at batch 32 (one seed), scored once on the "
+            f"{r['reported_split']} split ({r[r['reported_split']]['examples']:,} scenes); COCO "
+            f"box AP from pycocotools; MACs per 128x128 image, conv and dense layers; step time "
+            f"from `benchmarks.step_time`, run alone on the machine. Targets: "
+            f"{'; '.join(targets)}.\n")
+    sources = list(done.values()) + ([step_time] if step_time else [])
+    return '\n'.join(lines) + '\n' + note + _source(*sources)
+
+
 def vs_torch(allocator: str) -> str:
     data = load(f'vs_torch_{allocator}')
     rows = data['result']['rows']
@@ -182,7 +232,7 @@ def vs_torch(allocator: str) -> str:
 
 
 RENDERERS = {'model_sizes': model_sizes, 'gan_sizes': gan_sizes, 'make_run': make_run,
-             'ghostgan_study': ghostgan_study,
+             'ghostgan_study': ghostgan_study, 'scenes': scenes,
              'vs_torch_jemalloc': lambda: vs_torch('jemalloc'),
              'vs_torch_system': lambda: vs_torch('system')}
 BLOCK = re.compile(r'(<!-- results:(\w+) -->\n)(.*?)(<!-- /results:\2 -->)', re.S)

@@ -1,6 +1,7 @@
 """Every results table in README.md and docs/ is the rendering of its results/*.json."""
 import json
 
+import numpy as np
 import pytest
 
 from benchmarks import report
@@ -58,3 +59,43 @@ def test_study_figures_are_drawn_from_the_result_files(tmp_path, monkeypatch):
         path = tmp_path / f'{draw.__name__}.png'
         draw(str(path))
         assert path.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def _scenes_record(tasks, map50=None, miou=None):
+    test = {'examples': 1000}
+    if map50 is not None:
+        test.update(map=map50 / 2, map50=map50, map_small=0.1, map_medium=0.2, map_large=0.3)
+    if miou is not None:
+        test.update(miou=miou, pixel_accuracy=0.9)
+    return {'command': 'python -m train.dense', 'machine': 'cpu', 'jax': '0', 'date': 'd',
+            'result': {'step': 2000, 'train_wall_s': 1200.0, 'tasks': tasks,
+                       'reported_split': 'test', 'test': test, 'validation': test,
+                       'model': {'params': 4_500_000, 'macs': 300_000_000}}}
+
+
+def test_scenes_table_reports_test_scores_and_the_targets(tmp_path, monkeypatch):
+    (tmp_path / 'results').mkdir()
+    for name, record in (('scenes_detect', _scenes_record(['detect'], map50=0.8)),
+                         ('scenes_segment', _scenes_record(['segment'], miou=0.6))):
+        (tmp_path / 'results' / f'{name}.json').write_text(json.dumps(record))
+    monkeypatch.setattr(report, 'ROOT', tmp_path)
+    table = report.scenes()
+    assert '| detection only | 4.50M | 300M | 0.400 | 0.800 | 0.10 / 0.20 / 0.30 | - |' in table
+    assert '| segmentation only | 4.50M | 300M | - | - | - | 0.600 | 0.900 | - | - | 20.0 |' in table
+    assert 'multi-task' not in table  # not run yet
+    assert 'mAP@.5 at least 0.75: best 0.800, met' in table
+    assert 'mIoU at least 0.65: best 0.600, missed' in table
+
+
+def test_scenes_figure_is_drawn_from_a_runs_predictions(tmp_path):
+    figures = pytest.importorskip('benchmarks.figures')
+    rng = np.random.default_rng(0)
+    boxes = np.array([[[10, 10, 40, 50], [60, 60, 100, 90]]] * 2, np.float32)
+    np.savez(tmp_path / 'predictions.npz',
+             true_image=rng.integers(0, 255, (2, 128, 128, 1), np.uint8), true_boxes=boxes,
+             true_box_valid=np.array([[True, False]] * 2), boxes=boxes,
+             scores=np.array([[0.9, 0.1]] * 2, np.float32), classes=np.array([[3, 9]] * 2),
+             valid=np.ones((2, 2), bool), mask=rng.integers(0, 11, (2, 128, 128)))
+    path = tmp_path / 'scenes.png'
+    figures.scenes_predictions(str(tmp_path / 'predictions.npz'), str(path))
+    assert path.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
