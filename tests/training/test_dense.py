@@ -134,3 +134,34 @@ def test_trainer_trains_and_scores(tmp_path):
     chex.assert_equal_shape_prefix([pred['boxes'], pred['scores'], pred['valid']], 2)
     # the loop skeleton checkpointed it (resume itself is tested once, in tests/training)
     assert sorted(os.listdir(tmp_path / 'run' / 'checkpoints')) == ['2', '4']
+
+
+def test_backbone_loads_released_weights_and_leaves_the_heads(tmp_path):
+    """``backbone_init``: a PyTorch GhostNet checkpoint (the released layout) replaces exactly
+    the backbone's params and BN statistics; the FPN and heads keep their initialisation."""
+    torch = pytest.importorskip('torch')
+    from tests.torch_ghostnet import TorchGhostNet
+    torch.manual_seed(0)
+    tm = TorchGhostNet(0.5, 1000, 1)
+    with torch.no_grad():
+        for m in tm.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.normal_(0, 0.2)
+    path = str(tmp_path / 'ghostnet_0.5x.pth')
+    torch.save({'state_dict': tm.state_dict()}, path)
+    model = dense.create_model(tiny_config(model={'width': 0.5, 'stages': (), 'strides': (8, 16, 32),
+                                                  'seg_strides': (4, 8, 16, 32), 'tasks': ('detect',),
+                                                  'fpn_features': 16, 'head_depth': 1}),
+                               10, 3)
+    shapes = jax.eval_shape(model.init, jax.random.key(0), jax.ShapeDtypeStruct((1, 64, 64, 3),
+                                                                                 np.float32))
+    zeros = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)
+    params, stats = dense.load_backbone(path, model, zeros['params'], zeros['batch_stats'])
+    sd = tm.state_dict()
+    stem = np.asarray(params['backbone']['conv_stem']['kernel'])
+    np.testing.assert_array_equal(stem, sd['conv_stem.weight'].numpy().transpose(2, 3, 1, 0))
+    np.testing.assert_array_equal(np.asarray(stats['backbone']['bn1']['mean']),
+                                  sd['bn1.running_mean'].numpy())
+    assert all(np.any(np.asarray(x) != 0) for x in jax.tree.leaves(stats['backbone']))
+    for name in set(params) - {'backbone'}:  # FPN and heads: untouched
+        assert all(not np.any(np.asarray(x)) for x in jax.tree.leaves(params[name])), name
