@@ -84,20 +84,23 @@ def _check_name(name: str) -> None:
                          '(tfds.list_builders() lists all)')
 
 
-def prepare(name: str, data_dir: str | None = None):
+def prepare(name: str, data_dir: str | None = None,
+            builder: tfds.core.DatasetBuilder | None = None):
     """Prepares ``name`` as array_record in ``data_dir`` once and returns its TFDS builder.
 
     Fashion-MNIST is built from Debian's ``dataset-fashion-mnist`` files when they are present;
-    otherwise (and for every other dataset) TFDS's own download is used. TFDS writes into an
-    ``incomplete.*`` directory and renames it only on success, so a failed preparation never
-    leaves a directory that a later run would take as complete.
+    otherwise (and for every other dataset) TFDS's own download is used, unless ``builder``
+    (e.g. ``data.scenes``' builder; its errors pass through unchanged) is given. TFDS writes
+    into an ``incomplete.*`` directory and renames it only on success, so a failed preparation
+    never leaves a directory that a later run would take as complete.
     """
     data_dir = data_dir or default_data_dir()
-    _check_name(name)
-    if name == 'fashion_mnist' and fashion_mnist.local_files_present():
-        builder = fashion_mnist.FashionMnistLocal(data_dir=data_dir)
-    else:
-        builder = tfds.builder(name, data_dir=data_dir, file_format='array_record')
+    own = builder is not None
+    if not own:
+        _check_name(name)
+        builder = (fashion_mnist.FashionMnistLocal(data_dir=data_dir)
+                   if name == 'fashion_mnist' and fashion_mnist.local_files_present() else
+                   tfds.builder(name, data_dir=data_dir, file_format='array_record'))
     if not builder.is_prepared():
         if jax.process_index() == 0:
             print(f'preparing {name} for TFDS in {data_dir} (once)', flush=True)
@@ -105,6 +108,8 @@ def prepare(name: str, data_dir: str | None = None):
         try:
             builder.download_and_prepare(file_format='array_record')
         except Exception as e:  # noqa: BLE001  (any download failure gets the same advice)
+            if own:  # a given builder's errors say what is wrong themselves
+                raise
             hint = ('install the offline copy with `apt-get install -y dataset-fashion-mnist`'
                     if name == 'fashion_mnist' else
                     'download it where a network is reachable, or place a prepared copy in '

@@ -15,14 +15,13 @@ Splits: 'train' from Fashion-MNIST train images 0-49,999, 'validation' from 50,0
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import numpy as np
 import tensorflow_datasets as tfds
 from PIL import Image
 
 from ghostjax.data import fashion_mnist
-from ghostjax.data.pipeline import Preprocess, Split, default_data_dir
+from ghostjax.data.pipeline import Preprocess, Split, default_data_dir, prepare
 
 FOREGROUND = 32  # uint8 level above which an item pixel belongs to the item
 MIN_VISIBLE = 0.3
@@ -255,11 +254,7 @@ def load_dense(name: str, split: str, image_size: int, data_dir: str | None = No
                **builder_kwargs) -> DenseSplit:
     """Prepares (once; TFDS renames its output only on success, so a failed preparation leaves
     no dataset behind) and reads ``split`` of a detection dataset into memory."""
-    b = builder(name, data_dir, **builder_kwargs)
-    if not b.is_prepared():
-        print(f'preparing {name} for TFDS in {os.path.dirname(b.data_dir)} (once)', flush=True)
-        tfds.disable_progress_bar()
-        b.download_and_prepare(file_format='array_record')
+    b = prepare(name, data_dir, builder(name, data_dir, **builder_kwargs))
     source = b.as_data_source(split=split)
     labels = b.info.features['objects']['label']
     examples = [source[i] for i in range(len(source))]
