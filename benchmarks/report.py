@@ -79,6 +79,11 @@ def make_run() -> str:
 STUDY_PAIRS = {'dcgan28': 'DCGAN-28 G + DCGAN-28 D', 'ghost_g': 'Ghost G + DCGAN-28 D',
                'ghost_gd': 'Ghost G + Ghost D', 'ghost_g_ghostnet_d': 'Ghost G + GhostNet D'}
 BASELINE = 'dcgan28'
+FINAL_KEYS = ('fid', 'kid_mean', 'is_mean', 'precision', 'recall', 'class_kl')
+
+
+def verdict(ok: bool) -> str:
+    return 'met' if ok else 'missed'
 
 
 def study_runs(directory: str = 'ghostgan_study') -> dict[str, list[dict]]:
@@ -110,18 +115,20 @@ def ghostgan_study() -> str:
         return '\nThe study has no finished baseline run yet.\n'
     base = runs[BASELINE][0]['result']
     base_macs = base['g_macs'] + base['d_macs']
+    finals = {pair: {k: [r['result']['final'][k] for r in records] for k in FINAL_KEYS}
+              for pair, records in runs.items()}
     lines = ['| pair | seeds | FID | KID x 1e3 | IS | precision | recall | class KL '
              '| G + D MACs (% of DCGAN) | ms / iteration |',
              '|---|---|---|---|---|---|---|---|---|---|']
     for pair, label in STUDY_PAIRS.items():
         if pair not in runs:
             continue
-        res = [r['result'] for r in runs[pair]]
-        final = lambda k, scale=1.0: [r['final'][k] * scale for r in res]
-        macs = res[0]['g_macs'] + res[0]['d_macs']
+        res = runs[pair][0]['result']
+        final = lambda k, scale=1.0: [v * scale for v in finals[pair][k]]
+        macs = res['g_macs'] + res['d_macs']
         ms = f"{times[pair]['median_ms']:.0f}" if pair in times else '-'
         lines.append(
-            f"| {label} | {len(res)} | {mean_std(final('fid'), '.1f')} "
+            f"| {label} | {len(runs[pair])} | {mean_std(final('fid'), '.1f')} "
             f"| {mean_std(final('kid_mean', 1e3), '.1f')} | {mean_std(final('is_mean'), '.2f')} "
             f"| {mean_std(final('precision'), '.2f')} | {mean_std(final('recall'), '.2f')} "
             f"| {mean_std(final('class_kl'), '.3f')} "
@@ -136,13 +143,14 @@ def ghostgan_study() -> str:
             f"(in the result files) include evaluations and were not measured alone.\n")
     records = [rec for pair in STUDY_PAIRS for rec in runs.get(pair, [])]
     sources = [first] + ([step_time] if step_time else [])
-    return '\n'.join(lines) + '\n' + note + _source(*sources) + _targets(runs, base_macs) + \
+    return '\n'.join(lines) + '\n' + note + _source(*sources) + _targets(runs, finals, base_macs) + \
         f'\nResult files: `results/ghostgan_study/` ({len(records)} runs).\n'
 
 
-def _targets(runs: dict[str, list[dict]], base_macs: float) -> str:
-    """The issue's targets, met or missed, computed from the finished runs."""
-    fids = {p: [r['result']['final']['fid'] for r in rs] for p, rs in runs.items()}
+def _targets(runs: dict[str, list[dict]], finals: dict[str, dict[str, list[float]]],
+             base_macs: float) -> str:
+    """The issue's targets, met or missed, from the per-pair final scores over seeds."""
+    fids = {p: f['fid'] for p, f in finals.items()}
     ghost = [p for p in ('ghost_gd', 'ghost_g_ghostnet_d') if p in runs]
     if not ghost:
         return ''
@@ -152,9 +160,7 @@ def _targets(runs: dict[str, list[dict]], base_macs: float) -> str:
     res = runs[best][0]['result']
     share = 100 * (res['g_macs'] + res['d_macs']) / base_macs
     fid = statistics.mean(fids[best])
-    is_ = statistics.mean(r['result']['final']['is_mean'] for r in runs[best])
-    recall = statistics.mean(r['result']['final']['recall'] for r in runs[best])
-    verdict = lambda ok: 'met' if ok else 'missed'
+    is_, recall = (statistics.mean(finals[best][k]) for k in ('is_mean', 'recall'))
     return (f"\nTargets for the best all-Ghost pair ({STUDY_PAIRS[best]}): FID {fid:.1f} against "
             f"the baseline's mean + std {bound:.1f}: {verdict(fid <= bound)}; G + D MACs "
             f"{share:.0f}% of the baseline's (at most 30%): {verdict(share <= 30)}; IS {is_:.2f} "
@@ -195,7 +201,6 @@ def scenes() -> str:
                      f"| {ms} | {r['train_wall_s'] / 60:.1f} |")
     first = next(iter(done.values()))
     r = first['result']
-    verdict = lambda ok: 'met' if ok else 'missed'
     targets = []
     if best['map50']:
         targets.append(f"mAP@.5 at least 0.75: best {max(best['map50']):.3f}, "
