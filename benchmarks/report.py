@@ -173,48 +173,59 @@ SCENES = {'scenes_multitask': 'multi-task (classify + detect + segment)',
           'scenes_detect': 'detection only', 'scenes_segment': 'segmentation only'}
 
 
+def scenes_runs() -> dict[str, list[dict]]:
+    """Scenes model -> the records of its seeds: ``results/{name}.json`` (the commands' default
+    path) and ``results/{name}_s{seed}.json`` (further seeds)."""
+    runs = {}
+    for name in SCENES:
+        paths = [ROOT / 'results' / f'{name}.json',
+                 *sorted((ROOT / 'results').glob(f'{name}_s[0-9]*.json'))]
+        records = [json.loads(p.read_text()) for p in paths if p.exists()]
+        if records:
+            runs[name] = records
+    return runs
+
+
 def scenes() -> str:
-    """GhostNet 1.0x dense models on Fashion-MNIST scenes: test-split scores, size, step time
-    and the issue's targets."""
-    done = {name: load(name) for name in SCENES if load_optional(name)}
-    if not done:
+    """GhostNet 1.0x dense models on Fashion-MNIST scenes: test-split scores (mean ± std over
+    seeds), size, step time and the issue's targets."""
+    runs = scenes_runs()
+    if not runs:
         return '\nNo scenes run has finished yet.\n'
     step_time = load_optional('scenes_step_time')
     times = {r['name']: r for r in step_time['result']['rows']} if step_time else {}
-    lines = ['| model | params | MACs / image | mAP@[.5:.95] | mAP@.5 | AP small / medium / large '
-             '| mIoU | pixel acc. | labels acc. | ms / step | train wall (min) |',
+    lines = ['| model | seeds | params | MACs / image | mAP@[.5:.95] | mAP@.5 | AP S / M / L '
+             '| mIoU | pixel acc. | labels acc. | ms / step |',
              '|---|---|---|---|---|---|---|---|---|---|---|']
-    cell = lambda d, k, f='.3f': format(d[k], f) if k in d else '-'
-    best = {'map50': [], 'miou': []}
-    for name, record in done.items():
-        r = record['result']
-        t = r[r['reported_split']]
-        for k in best:
-            if k in t:
-                best[k].append(t[k])
-        aps = ' / '.join(cell(t, k, '.2f') for k in ('map_small', 'map_medium', 'map_large'))
+    means = {}
+    for name, records in runs.items():
+        tests = [rec['result'][rec['result']['reported_split']] for rec in records]
+        cell = lambda k, f='.3f': mean_std([t[k] for t in tests], f) if k in tests[0] else '-'
+        means[name] = {k: statistics.mean(t[k] for t in tests) for k in ('map50', 'miou')
+                       if k in tests[0]}
+        aps = ' / '.join(cell(k, '.2f') for k in ('map_small', 'map_medium', 'map_large'))
         ms = f"{times[name]['median_ms']:.0f}" if name in times else '-'
-        lines.append(f"| {SCENES[name]} | {r['model']['params'] / 1e6:.2f}M "
-                     f"| {r['model']['macs'] / 1e6:.0f}M | {cell(t, 'map')} | {cell(t, 'map50')} "
-                     f"| {aps if 'map' in t else '-'} | {cell(t, 'miou')} "
-                     f"| {cell(t, 'pixel_accuracy')} | {cell(t, 'classify_label_accuracy')} "
-                     f"| {ms} | {r['train_wall_s'] / 60:.1f} |")
-    first = next(iter(done.values()))
-    r = first['result']
+        model = records[0]['result']['model']
+        lines.append(f"| {SCENES[name]} | {len(records)} | {model['params'] / 1e6:.2f}M "
+                     f"| {model['macs'] / 1e6:.0f}M | {cell('map')} | {cell('map50')} "
+                     f"| {aps if 'map' in tests[0] else '-'} | {cell('miou')} "
+                     f"| {cell('pixel_accuracy')} | {cell('classify_label_accuracy')} | {ms} |")
+    records = [rec for rs in runs.values() for rec in rs]
+    r = records[0]['result']
     targets = []
-    if best['map50']:
-        targets.append(f"mAP@.5 at least 0.75: best {max(best['map50']):.3f}, "
-                       f"{verdict(max(best['map50']) >= 0.75)}")
-    if best['miou']:
-        targets.append(f"mIoU at least 0.65: best {max(best['miou']):.3f}, "
-                       f"{verdict(max(best['miou']) >= 0.65)}")
-    note = (f"\n{r['step']:,} steps at batch 32 (one seed), scored once on the "
-            f"{r['reported_split']} split ({r[r['reported_split']]['examples']:,} scenes); COCO "
-            f"box AP from pycocotools; MACs per 128x128 image, conv and dense layers; step time "
-            f"from `benchmarks.step_time`, run alone on the machine. Targets: "
+    for key, label, bound in (('map50', 'mAP@.5', 0.75), ('miou', 'mIoU', 0.65)):
+        best = max((m[key] for m in means.values() if key in m), default=None)
+        if best is not None:
+            targets.append(f'{label} at least {bound}: best {best:.3f}, {verdict(best >= bound)}')
+    wall = max(rec['result']['train_wall_s'] for rec in records) / 60
+    note = (f"\n{r['step']:,} steps at batch 32; scored once on the {r['reported_split']} split "
+            f"({r[r['reported_split']]['examples']:,} scenes); mean ± sample std over seeds. COCO "
+            f"box AP (pycocotools). MACs per 128x128 image. Step time from `benchmarks.step_time`, "
+            f"run alone; the longest training took {wall:.1f} min. Targets: "
             f"{'; '.join(targets)}.\n")
-    sources = list(done.values()) + ([step_time] if step_time else [])
-    return '\n'.join(lines) + '\n' + note + _source(*sources)
+    sources = records[:1] + ([step_time] if step_time else [])
+    return '\n'.join(lines) + '\n' + note + _source(*sources) + \
+        f'\nResult files: `results/scenes_*.json` ({len(records)} runs).\n'
 
 
 def vs_torch(allocator: str) -> str:

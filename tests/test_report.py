@@ -73,18 +73,21 @@ def _scenes_record(tasks, map50=None, miou=None):
                        'model': {'params': 4_500_000, 'macs': 300_000_000}}}
 
 
-def test_scenes_table_reports_test_scores_and_the_targets(tmp_path, monkeypatch):
+def test_scenes_table_reports_test_scores_over_seeds_and_the_targets(tmp_path, monkeypatch):
     (tmp_path / 'results').mkdir()
     for name, record in (('scenes_detect', _scenes_record(['detect'], map50=0.8)),
+                         ('scenes_detect_s1', _scenes_record(['detect'], map50=0.72)),
                          ('scenes_segment', _scenes_record(['segment'], miou=0.6))):
         (tmp_path / 'results' / f'{name}.json').write_text(json.dumps(record))
     monkeypatch.setattr(report, 'ROOT', tmp_path)
     table = report.scenes()
-    assert '| detection only | 4.50M | 300M | 0.400 | 0.800 | 0.10 / 0.20 / 0.30 | - |' in table
-    assert '| segmentation only | 4.50M | 300M | - | - | - | 0.600 | 0.900 | - | - | 20.0 |' in table
+    assert ('| detection only | 2 | 4.50M | 300M | 0.380 ± 0.028 | 0.760 ± 0.057 '
+            '| 0.10 ± 0.00 / 0.20 ± 0.00 / 0.30 ± 0.00 | - |') in table
+    assert '| segmentation only | 1 | 4.50M | 300M | - | - | - | 0.600 | 0.900 | - | - |' in table
     assert 'multi-task' not in table  # not run yet
-    assert 'mAP@.5 at least 0.75: best 0.800, met' in table
+    assert 'mAP@.5 at least 0.75: best 0.760, met' in table
     assert 'mIoU at least 0.65: best 0.600, missed' in table
+    assert '(3 runs)' in table
 
 
 def test_scenes_figure_is_drawn_from_a_runs_predictions(tmp_path):

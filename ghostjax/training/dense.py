@@ -288,7 +288,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
             return {'stopped_at_step': step}
         train_s = time.perf_counter() - t0
         result = {'step': step, 'train_wall_s': round(train_s, 1), 'tasks': list(model.tasks),
-                  'dataset': config.dataset,
+                  'dataset': config.dataset, 'seed': config.seed,
                   'model': model_size(model, (1, *image_shape), train=False),
                   'reported_split': test_name or config.eval_split}
         for name, split in ((config.eval_split, eval_split), (test_name, test_split)):
