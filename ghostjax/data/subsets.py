@@ -1,0 +1,44 @@
+"""Labelled subsets for low-data studies: N images per class of a train split, chosen by seed,
+with a validation split carved out of those N (the test split is never touched)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ghostjax.data.pipeline import Split, from_arrays
+
+
+def stratified_indices(labels: np.ndarray, per_class: int, seed: int, num_classes: int,
+                       val_per_class: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) indices into ``labels``: ``per_class`` examples of every class,
+    ``val_per_class`` of them held out for validation. Sorted; a different ``seed`` draws a
+    different subset, the same seed the same one."""
+    if not 0 <= val_per_class < per_class:
+        raise ValueError(f'val_per_class must be in [0, per_class={per_class}), '
+                         f'got {val_per_class}')
+    rng = np.random.default_rng(seed)
+    train, val = [], []
+    for c in range(num_classes):
+        members = np.flatnonzero(labels == c)
+        if len(members) < per_class:
+            raise ValueError(f'class {c} has {len(members)} examples, fewer than the '
+                             f'{per_class} per class asked for')
+        chosen = rng.permutation(members)[:per_class]
+        val.append(chosen[:val_per_class])
+        train.append(chosen[val_per_class:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
+
+
+def labelled_subset(split: Split, per_class: int, seed: int,
+                    val_fraction: float = 0.2) -> tuple[Split, Split]:
+    """In-memory (train, validation) splits holding ``per_class`` examples of each class of
+    ``split``: ``round(per_class * val_fraction)`` per class for validation, the rest for
+    training."""
+    if not 0 <= val_fraction < 1:
+        raise ValueError(f'val_fraction must be in [0, 1), got {val_fraction}')
+    labels = split.labels if split.labels is not None else split.read(
+        np.arange(split.num_examples))[1]
+    train, val = stratified_indices(labels, per_class, seed, split.num_classes,
+                                    round(per_class * val_fraction))
+    name = f'{split.split}[{per_class}/class, seed {seed}]'
+    return tuple(from_arrays(*split.read(idx), split.num_classes, split.name, f'{name}:{part}')
+                 for idx, part in ((train, 'train'), (val, 'validation')))
