@@ -2,10 +2,12 @@
 (which classes are present), FCOS detection and semantic segmentation on one backbone and one
 Ghost FPN, the loss a weighted sum.
 
-  python -m train.dense --config configs/scenes_multitask.py --workdir runs/scenes_multitask
+  python -m train.dense --config configs/scenes_multitask.py --workdir runs/scenes_multitask \
+      --results results/scenes_multitask.json
 
 `scenes_detect.py` and `scenes_segment.py` are the single-task models of the same recipe.
-Scores: not measured yet.
+Scores: results/scenes_multitask.json (the README's and docs/dense.md's scenes table); more
+seeds: `--config.seed=N --results results/scenes_multitask_sN.json`.
 """
 import ml_collections
 
