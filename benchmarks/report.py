@@ -82,6 +82,10 @@ BASELINE = 'dcgan28'
 FINAL_KEYS = ('fid', 'kid_mean', 'is_mean', 'precision', 'recall', 'class_kl')
 
 
+def runs_count(records: list) -> str:
+    return f"{len(records)} run{'s' * (len(records) != 1)}"
+
+
 def verdict(ok: bool) -> str:
     return 'met' if ok else 'missed'
 
@@ -144,7 +148,7 @@ def ghostgan_study() -> str:
     records = [rec for pair in STUDY_PAIRS for rec in runs.get(pair, [])]
     sources = [first] + ([step_time] if step_time else [])
     return '\n'.join(lines) + '\n' + note + _source(*sources) + _targets(runs, finals, base_macs) + \
-        f'\nResult files: `results/ghostgan_study/` ({len(records)} runs).\n'
+        f'\nResult files: `results/ghostgan_study/` ({runs_count(records)}).\n'
 
 
 def _targets(runs: dict[str, list[dict]], finals: dict[str, dict[str, list[float]]],
@@ -194,7 +198,7 @@ def scenes() -> str:
         return '\nNo scenes run has finished yet.\n'
     step_time = load_optional('scenes_step_time')
     times = {r['name']: r for r in step_time['result']['rows']} if step_time else {}
-    lines = ['| model | seeds | params | MACs / image | mAP@[.5:.95] | mAP@.5 | AP S / M / L '
+    lines = ['| model | seeds | params | MACs / image | mAP@[.5:.95] | mAP@.5 | AP small / medium '
              '| mIoU | pixel acc. | labels acc. | ms / step |',
              '|---|---|---|---|---|---|---|---|---|---|---|']
     means = {}
@@ -203,7 +207,8 @@ def scenes() -> str:
         cell = lambda k, f='.3f': mean_std([t[k] for t in tests], f) if k in tests[0] else '-'
         means[name] = {k: statistics.mean(t[k] for t in tests) for k in ('map50', 'miou')
                        if k in tests[0]}
-        aps = ' / '.join(cell(k, '.2f') for k in ('map_small', 'map_medium', 'map_large'))
+        # COCO's large objects (over 96^2 px) do not occur in 128x128 scenes: AP large is NaN
+        aps = ' / '.join(cell(k, '.2f') for k in ('map_small', 'map_medium'))
         ms = f"{times[name]['median_ms']:.0f}" if name in times else '-'
         model = records[0]['result']['model']
         lines.append(f"| {SCENES[name]} | {len(records)} | {model['params'] / 1e6:.2f}M "
@@ -225,7 +230,7 @@ def scenes() -> str:
             f"{'; '.join(targets)}.\n")
     sources = records[:1] + ([step_time] if step_time else [])
     return '\n'.join(lines) + '\n' + note + _source(*sources) + \
-        f'\nResult files: `results/scenes_*.json` ({len(records)} runs).\n'
+        f'\nResult files: `results/scenes_*.json` ({runs_count(records)}).\n'
 
 
 def vs_torch(allocator: str) -> str:
