@@ -223,10 +223,10 @@ def scenes() -> str:
         if best is not None:
             targets.append(f'{label} at least {bound}: best {best:.3f}, {verdict(best >= bound)}')
     wall = max(rec['result']['train_wall_s'] for rec in records) / 60
-    note = (f"\n{r['step']:,} steps at batch 32; scored once on the {r['reported_split']} split "
-            f"({r[r['reported_split']]['examples']:,} scenes); mean ± sample std over seeds. COCO "
-            f"box AP (pycocotools). MACs per 128x128 image. Step time from `benchmarks.step_time`, "
-            f"run alone; the longest training took {wall:.1f} min. Targets: "
+    note = (f"\n{r['step']:,} steps at batch 32; the {r['reported_split']} split "
+            f"({r[r['reported_split']]['examples']:,} scenes), scored once; mean ± std over "
+            f"seeds; COCO box AP (pycocotools); MACs per 128x128 image; step time from "
+            f"`benchmarks.step_time`, run alone (longest training {wall:.1f} min). Targets: "
             f"{'; '.join(targets)}.\n")
     sources = records[:1] + ([step_time] if step_time else [])
     return '\n'.join(lines) + '\n' + note + _source(*sources) + \
