@@ -12,7 +12,7 @@ extra).
   python -m benchmarks.figures scenes runs/scenes_multitask
 
 - docs/scenes_predictions.png: the first test scenes of a ``train.dense`` run (its
-  ``predictions.npz``) with the predicted boxes (score >= 0.3) and the predicted mask.
+  ``predictions.npz``) with the predicted boxes (score >= 0.45) and the predicted mask.
 """
 import statistics
 import sys
@@ -87,7 +87,7 @@ def compute_quality(path: str) -> None:
     print(f'wrote {path}')
 
 
-def scenes_predictions(npz: str, path: str, count: int = 4, min_score: float = 0.3) -> None:
+def scenes_predictions(npz: str, path: str, count: int = 4, min_score: float = 0.45) -> None:
     """Top row: scenes with predicted boxes and classes; bottom row: predicted masks (class
     colours, background black), the true boxes dashed."""
     p = np.load(npz)
