@@ -89,8 +89,7 @@ def dense_step(config):
     model = dense.create_model(config, split.num_classes, shape[-1], 'batch')
     tx, _ = dense.optimizer(config, config.num_train_steps)
     state = dense.create_state(config, model, shape, tx, jax.random.key(0))
-    cfg = dense.StepConfig(tuple(model.tasks), tuple(config.loss_weights.items()),
-                           split.num_classes, shape[:2], tuple(model.strides))
+    cfg = dense.step_config(config, model, split.num_classes, shape[:2])
     step_fn = functools.partial(dense.train_step, cfg=cfg)
     mesh = data_mesh(all_devices=True)
     step = compile_step(step_fn, mesh)

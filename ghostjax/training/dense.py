@@ -58,6 +58,13 @@ class StepConfig:
         return centres, strides, ranges
 
 
+def step_config(config: ml_collections.ConfigDict, model: GhostNetDense, num_classes: int,
+                image_size: tuple[int, int]) -> StepConfig:
+    """The step's fixed settings for ``model`` trained per ``config`` on ``image_size``."""
+    return StepConfig(tuple(model.tasks), tuple(config.loss_weights.items()), num_classes,
+                      tuple(image_size), tuple(model.strides))
+
+
 def check_config(config: ml_collections.ConfigDict) -> None:
     """ValueError for a bad task list or loss weight, before anything is built."""
     tasks = tuple(config.model.tasks)
@@ -261,8 +268,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     steps = config.num_train_steps
     tx, schedule = optimizer(config, steps)
     state = create_state(config, model, image_shape, tx, jax.random.key(config.seed))
-    cfg = StepConfig(tuple(model.tasks), tuple(config.loss_weights.items()),
-                     train_split.num_classes, image_shape[:2], tuple(model.strides))
+    cfg = step_config(config, model, train_split.num_classes, image_shape[:2])
     p_train = compile_step(functools.partial(train_step, cfg=cfg), mesh)
     p_predict = compile_step(functools.partial(predict_step, cfg=cfg), mesh, donate=False)
     meta = {'num_classes': train_split.num_classes, 'image_shape': list(image_shape)}

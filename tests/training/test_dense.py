@@ -60,8 +60,7 @@ def _batch(n=8, seed=0):
 def setup():
     config = tiny_config()
     model = dense.create_model(config, 10, 1, 'batch')
-    cfg = dense.StepConfig(tuple(model.tasks), tuple(config.loss_weights.items()), 10, (64, 64),
-                           tuple(model.strides))
+    cfg = dense.step_config(config, model, 10, (64, 64))
     state = dense.create_state(config, model, (64, 64, 1), optax.sgd(0.01, momentum=0.9),
                                jax.random.key(0))
     return config, model, cfg, state
