@@ -6,7 +6,16 @@ def get_config() -> ml_collections.ConfigDict:
     c = ml_collections.ConfigDict()
     c.dataset = 'fashion_mnist'
     c.train_split = 'train'
-    c.eval_split = 'test'
+    c.eval_split = 'test'  # 'validation' with a subset: the part carved from it
+    c.test_split = ''  # '' none; else scored once at the end, under 'test' in the result
+    # A labelled subset of the train split: per_class images of each class (0: all), chosen by
+    # seed, val_fraction of them held out as the 'validation' split.
+    c.subset = ml_collections.ConfigDict({'per_class': 0, 'seed': 0, 'val_fraction': 0.2})
+    # Images of a class-conditional train.gan run in every batch: ratio in [0, 1) of
+    # batch_size; truncation 0 = plain normal latents, else their bound (see
+    # configs/augment_fashion_mnist.py).
+    c.synthetic = ml_collections.ConfigDict({'gan_workdir': '', 'ratio': 0.0,
+                                             'truncation': 0.0, 'seed': 0})
     c.data_dir = ''  # '' = $TFDS_DATA_DIR or ~/tensorflow_datasets
     # Extra ghostjax.data.Preprocess fields. A 6-epoch budget underfits with crop augmentation
     # (7 epochs with crops + label smoothing: 92.44%), so training uses flips only.

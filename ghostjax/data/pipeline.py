@@ -285,6 +285,16 @@ def _random_crop(x: np.ndarray, pad: int, offsets: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- batching
 
 
+def eval_batch_size(num_examples: int, max_batch: int, devices: int = 1) -> int:
+    """The largest batch ``<= max_batch`` that divides ``num_examples`` and ``devices``, so that
+    an evaluation scores every example (e.g. 200 validation images, at most 500 a batch: 200);
+    ``max_batch`` when there is none (the remainder is then dropped)."""
+    for size in range(min(max_batch, num_examples), 0, -1):
+        if num_examples % size == 0 and size % devices == 0:
+            return size
+    return max_batch
+
+
 def check_batch(global_batch: int, devices: int = 1) -> int:
     """Validates the global batch against the process count and the total ``devices`` it is
     split over; returns this process's batch size."""

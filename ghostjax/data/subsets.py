@@ -2,6 +2,8 @@
 with a validation split carved out of those N (the test split is never touched)."""
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 import numpy as np
 
 from ghostjax.data.pipeline import Split, from_arrays
@@ -42,3 +44,17 @@ def labelled_subset(split: Split, per_class: int, seed: int,
     name = f'{split.split}[{per_class}/class, seed {seed}]'
     return tuple(from_arrays(*split.read(idx), split.num_classes, split.name, f'{name}:{part}')
                  for idx, part in ((train, 'train'), (val, 'validation')))
+
+
+def select(split: Split, subset: Mapping[str, Any] | None) -> tuple[Split, Split | None]:
+    """A trainer's view of a config's ``subset`` block ``{per_class, seed, val_fraction}``:
+    ``(split, None)`` when it is absent or ``per_class`` is 0 (the whole split), else
+    ``labelled_subset``'s (train, validation)."""
+    if not subset or not subset.get('per_class'):
+        return split, None
+    per_class = subset['per_class']
+    if not isinstance(per_class, int) or per_class < 0:
+        raise ValueError(f'subset.per_class must be an integer >= 0 (0: the whole split), '
+                         f'got {per_class!r}')
+    return labelled_subset(split, per_class, subset.get('seed', 0),
+                           subset.get('val_fraction', 0.2))

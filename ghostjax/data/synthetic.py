@@ -17,6 +17,20 @@ import numpy as np
 from ghostjax.data.pipeline import Split, from_arrays
 
 
+def global_draw(sample: Callable[[jax.Array, int], Any], key: jax.Array, local_n: int,
+                axis_name: str | None) -> Any:
+    """``sample(key, n)`` (arrays with a leading ``n``) drawn for the global batch inside a
+    step wrapped over ``axis_name``, the same on every device; returns this device's
+    ``local_n`` rows. Outside a wrapped step (``axis_name=None``): ``sample(key, local_n)``.
+    So a step's random inputs do not depend on the device count."""
+    if axis_name is None:
+        return sample(key, local_n)
+    n = jax.lax.psum(1, axis_name)
+    start = jax.lax.axis_index(axis_name) * local_n
+    return jax.tree.map(lambda full: jax.lax.dynamic_slice_in_dim(full, start, local_n),
+                        sample(key, n * local_n))
+
+
 def latents(key: jax.Array, n: int, z_dim: int, truncation: float | None = None) -> jax.Array:
     """``[n, z_dim]`` standard normal latents; with ``truncation``, each coordinate is
     resampled into ``[-truncation, truncation]`` (BigGAN's truncation trick)."""
@@ -64,20 +78,30 @@ class SyntheticSource:
             raise ValueError(f'the generator has {self.num_classes} classes, the data has '
                              f'{num_classes}')
 
-    def draw(self, key: jax.Array, n: int, labels: jax.Array | None = None,
-             variables: Any = None) -> dict[str, jax.Array]:
-        """``{'image': float32 [n, H, W, C], 'label': int32 [n]}``; labels uniform over the
-        classes unless given. Traceable: call it inside a jitted step (passing ``variables``
-        there keeps the weights arguments rather than compiled-in constants)."""
+    def inputs(self, key: jax.Array, n: int) -> tuple[jax.Array, jax.Array]:
+        """(latents ``[n, z_dim]``, labels uniform over the classes ``[n]``) of a draw."""
         k_label, k_z = jax.random.split(key)
-        if labels is None:
-            labels = jax.random.randint(k_label, (n,), 0, self.num_classes)
-        variables = self.variables if variables is None else variables
-        images = self.generate(variables, latents(k_z, n, self.z_dim, self.truncation),
-                               labels).astype(jnp.float32)
+        return (latents(k_z, n, self.z_dim, self.truncation),
+                jax.random.randint(k_label, (n,), 0, self.num_classes))
+
+    def render(self, variables: Any, z: jax.Array, labels: jax.Array) -> dict[str, jax.Array]:
+        """``{'image': float32 [n, H, W, C], 'label': int32 [n]}`` of given inputs."""
+        images = self.generate(variables, z, labels).astype(jnp.float32)
         if self.mean is not None:
             images = ((images + 1) / 2 - jnp.asarray(self.mean)) / jnp.asarray(self.std)
         return {'image': images, 'label': labels.astype(jnp.int32)}
+
+    def draw(self, key: jax.Array, n: int, labels: jax.Array | None = None,
+             variables: Any = None, axis_name: str | None = None) -> dict[str, jax.Array]:
+        """``n`` labelled images (labels uniform unless given). Traceable: call it inside a
+        jitted step, passing ``variables`` there so the weights stay arguments rather than
+        compiled-in constants. Inside a step wrapped over ``axis_name``, ``n`` is this
+        device's share: the inputs are drawn for the global batch and sliced (``global_draw``),
+        so the images do not depend on the device count, and each device renders only its
+        own."""
+        variables = self.variables if variables is None else variables
+        z, drawn = global_draw(self.inputs, key, n, axis_name)
+        return self.render(variables, z, drawn if labels is None else labels)
 
     @functools.cached_property
     def _jitted(self):

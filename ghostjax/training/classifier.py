@@ -18,6 +18,8 @@ import ml_collections
 import numpy as np
 
 from ghostjax import data
+from ghostjax.data import subsets
+from ghostjax.data.synthetic import SyntheticSource
 from ghostjax.models.ghostnet import GhostNet
 from ghostjax.models.registry import legacy_impl
 from ghostjax.optim import create_optimizer, learning_rate_schedule
@@ -26,7 +28,7 @@ from ghostjax.training import logging as log_lib
 from ghostjax.training import loop
 from ghostjax.training.losses import cross_entropy
 from ghostjax.training.state import (TrainState, batch_sharding, compile_step, data_mesh,
-                                     host_copy, pmean_if)
+                                     host_copy, pmean_if, replicate)
 
 DTYPES = {'float32': jnp.float32, 'bfloat16': jnp.bfloat16}
 
@@ -48,10 +50,11 @@ def create_model(config: ml_collections.ConfigDict, num_classes: int, in_channel
 
 
 def optimizer(config: ml_collections.ConfigDict, steps_per_epoch: int):
-    """(optimizer, learning-rate schedule) of a classifier config (SGD or AdamW)."""
+    """(optimizer, learning-rate schedule) of a classifier config (SGD or AdamW); the schedule
+    spans ``num_train_steps`` when set, else ``num_epochs``."""
     if config.optimizer not in ('sgd', 'adamw'):
         raise ValueError(f"optimizer must be 'sgd' or 'adamw', got {config.optimizer!r}")
-    total = config.num_epochs * steps_per_epoch
+    total = config.get('num_train_steps') or config.num_epochs * steps_per_epoch
     schedule = learning_rate_schedule(config.schedule, config.learning_rate, total,
                                       int(config.warmup_epochs * steps_per_epoch))
     tx = create_optimizer(config.optimizer, schedule, weight_decay=config.weight_decay,
@@ -82,10 +85,22 @@ def restore_classifier(workdir: str, step: int | None = None
     return config, create_model(config, meta['num_classes'], meta['image_shape'][-1]), state, meta
 
 
-def train_step(state: TrainState, batch: dict[str, jax.Array], rng: jax.Array, *,
-               label_smoothing: float = 0.0, axis_name: str | None = None
-               ) -> tuple[TrainState, dict[str, jax.Array]]:
-    """One SGD step on ``batch = {'image': [B, H, W, C], 'label': [B]}``."""
+def train_step(state: TrainState, batch: dict[str, jax.Array], rng: jax.Array,
+               synthetic_variables: Any = None, *, label_smoothing: float = 0.0,
+               synthetic: SyntheticSource | None = None, synthetic_batch: int = 0,
+               axis_name: str | None = None) -> tuple[TrainState, dict[str, jax.Array]]:
+    """One SGD step on ``batch = {'image': [B, H, W, C], 'label': [B]}``.
+
+    With a ``synthetic`` source, ``synthetic_batch`` generated images (drawn on device from
+    ``synthetic_variables``, per (rng, global row) so independent of the device count) join
+    the real ones: the model trains on ``B + synthetic_batch`` images.
+    """
+    if synthetic is not None:
+        local = synthetic_batch // (1 if axis_name is None else jax.lax.psum(1, axis_name))
+        fake = synthetic.draw(jax.random.fold_in(rng, 1), local, variables=synthetic_variables,
+                              axis_name=axis_name)
+        batch = {k: jnp.concatenate([batch[k], fake[k].astype(batch[k].dtype)])
+                 for k in ('image', 'label')}
     if axis_name is not None:
         rng = jax.random.fold_in(rng, jax.lax.axis_index(axis_name))
 
@@ -123,11 +138,12 @@ def compile_eval(mesh: jax.sharding.Mesh):
 
 def evaluate(p_eval, state, split: data.Split, config, mesh: jax.sharding.Mesh
              ) -> dict[str, float]:
-    """Accuracy and mean loss over ``split`` (remainder dropped: eval batch divides it);
-    ``state`` replicated over ``mesh``."""
+    """Accuracy and mean loss over ``split`` in batches of at most ``config.eval_batch_size``
+    that cover it exactly (``data.eval_batch_size``); ``state`` replicated over ``mesh``."""
     pre = data.Preprocess.for_classifier(config.dataset, train=False, **config.get('input', {}))
     totals = None
-    for batch in data.make_batches(split, global_batch=config.eval_batch_size, preprocess=pre,
+    size = data.eval_batch_size(split.num_examples, config.eval_batch_size, mesh.size)
+    for batch in data.make_batches(split, global_batch=size, preprocess=pre,
                                    train=False, sharding=batch_sharding(mesh)):
         sums = p_eval(state, batch)
         totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
@@ -136,29 +152,78 @@ def evaluate(p_eval, state, split: data.Split, config, mesh: jax.sharding.Mesh
             'loss': float(totals['loss'] / totals['count']), 'examples': int(totals['count'])}
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
+def check_config(config: ml_collections.ConfigDict, devices: int) -> tuple[int, int]:
+    """Raises ValueError for bad values before anything compiles; returns the (real,
+    synthetic) images per batch: ``synthetic.ratio`` of ``batch_size`` are generated."""
+    data.check_batch(config.eval_batch_size, devices)
+    ratio = config.get('synthetic', {}).get('ratio', 0.0)
+    if not 0 <= ratio < 1:
+        raise ValueError(f'synthetic.ratio (the generated share of each batch) must be in '
+                         f'[0, 1), got {ratio}')
+    n_synthetic = round(ratio * config.batch_size)
+    n_real = config.batch_size - n_synthetic
+    data.check_batch(n_real, devices)
+    if n_synthetic % devices:
+        raise ValueError(f'{n_synthetic} synthetic images per batch (ratio {ratio} of '
+                         f'{config.batch_size}) are not divisible by the {devices} devices')
+    per_class = config.get('subset', {}).get('per_class', 0)
+    if per_class and config.eval_split != 'validation':
+        raise ValueError(f"with subset.per_class={per_class}, eval_split must be 'validation' "
+                         f"(the part carved from the subset), got {config.eval_split!r}")
+    return n_real, n_synthetic
+
+
+def load_splits(config: ml_collections.ConfigDict
+                ) -> tuple[data.Split, data.Split, data.Split | None]:
+    """(train, eval, test or None) splits of a config: with ``subset.per_class`` > 0 the train
+    split is that stratified subset and eval its carved validation part."""
+    load = functools.partial(data.load, config.dataset, data_dir=config.get('data_dir') or None)
+    train, validation = subsets.select(load(split=config.train_split), config.get('subset'))
+    test = load(split=config.test_split) if config.get('test_split') else None
+    return train, validation or load(split=config.eval_split), test
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
+                       synthetic: SyntheticSource | None = None,
+                       train_split: data.Split | None = None) -> dict[str, Any]:
     """Trains and evaluates per ``config``, resuming from the latest checkpoint in ``workdir``.
 
-    Returns (and writes to ``{workdir}/eval.json``) the final test metrics.
+    ``synthetic``: the generator ``config.synthetic`` asks for (``ratio`` > 0), built by
+    ``ghostjax.applications.augment.source_from_config``. ``train_split``: trains on it instead
+    of the config's (e.g. the Classification Accuracy Score's generated split).
+
+    Returns (and writes to ``{workdir}/eval.json``) the eval split's accuracy and loss, and
+    with ``config.test_split`` the test split's under ``'test'``.
     """
     mesh = data_mesh(all_devices=config.pmap)
-    data.check_batch(config.batch_size, mesh.size)
-    data.check_batch(config.eval_batch_size, mesh.size)
+    n_real, n_synthetic = check_config(config, mesh.size)
+    if n_synthetic and synthetic is None:
+        raise ValueError('config.synthetic.ratio > 0 needs the generator: build it with '
+                         'ghostjax.applications.augment.source_from_config(config)')
+    config_train, eval_split, test_split = load_splits(config)
     os.makedirs(workdir, exist_ok=True)
-    train_split = data.load(config.dataset, config.train_split, config.get('data_dir') or None)
-    eval_split = data.load(config.dataset, config.eval_split, config.get('data_dir') or None)
-    steps_per_epoch = train_split.num_examples // config.batch_size
+    train_split = train_split or config_train
+    # epochs count batch_size images, synthetic ones included, so that every arm of an
+    # augmentation study has the same schedule
+    steps_per_epoch = max(1, train_split.num_examples // config.batch_size)
     total_steps = config.num_train_steps or config.num_epochs * steps_per_epoch
     pre_train = data.Preprocess.for_classifier(config.dataset, train=True, **config.get('input', {}))
     image_shape = pre_train(train_split.images[:1] if train_split.images is not None else
                             np.zeros((1, *train_split.image_shape), np.uint8)).shape[1:]
+    if n_synthetic:
+        synthetic.check(image_shape, train_split.num_classes)
 
     model = create_model(config, train_split.num_classes, image_shape[-1], 'batch')
     tx, schedule = optimizer(config, steps_per_epoch)
     init_rng, dropout_rng = jax.random.split(jax.random.key(config.seed))
     state = create_train_state(init_rng, model, image_shape, tx)
-    p_train = compile_step(functools.partial(train_step, label_smoothing=config.label_smoothing),
-                           mesh)
+    step_fn = functools.partial(train_step, label_smoothing=config.label_smoothing,
+                                synthetic=synthetic if n_synthetic else None,
+                                synthetic_batch=n_synthetic)
+    p_train = compile_step(step_fn, mesh)
+    if n_synthetic:  # the generator's weights: replicated once, an argument of every step
+        g_vars, step_with_generator = replicate(synthetic.variables, mesh), p_train
+        p_train = lambda s, b, r: step_with_generator(s, b, r, g_vars)  # noqa: E731
     p_eval = compile_eval(mesh)
     meta = {'num_classes': train_split.num_classes, 'image_shape': list(image_shape)}
     with loop.Run(workdir, mesh=mesh, desc='train', finite_keys=('loss',),
@@ -174,14 +239,21 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         t_start = time.perf_counter()
         state, step = run.train(
             state, p_train, train_split, pre_train, total=total_steps,
-            global_batch=config.batch_size, seed=config.seed, rng=dropout_rng,
+            global_batch=n_real, seed=config.seed, rng=dropout_rng,
             log_every=config.log_every_steps, checkpoint_every=config.checkpoint_every_steps,
             hooks=[(config.eval_every_epochs * steps_per_epoch, evaluate_now)])
         if run.stopped:
             return {'stopped_at_step': step}
         result = evaluate(p_eval, state, eval_split, config, mesh)
         result.update(step=step, train_wall_s=round(time.perf_counter() - t_start, 1),
-                      dataset=config.dataset, split=config.eval_split)
+                      dataset=config.dataset, split=config.eval_split, seed=config.seed,
+                      train_examples=train_split.num_examples,
+                      synthetic_per_batch=n_synthetic)
         run.writer.scalars(step, result, 'eval/')
+        if test_split is not None:
+            result['test'] = (evaluate(p_eval, state, test_split, config, mesh)
+                              if config.test_split != config.eval_split else
+                              {k: result[k] for k in ('accuracy', 'loss', 'examples')})
+            run.writer.scalars(step, result['test'], 'test/')
         log_lib.write_json(os.path.join(workdir, 'eval.json'), result)
         return result

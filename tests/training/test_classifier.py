@@ -45,12 +45,20 @@ def test_check_finite_names_the_first_bad_step():
 
 
 @needs_fmnist
-def test_resumed_run_equals_uninterrupted_run(tmp_path):
-    full = train_and_evaluate(tiny_config(), str(tmp_path / 'full'))
+def test_resumed_run_equals_uninterrupted_run(tmp_path, monkeypatch):
+    config = tiny_config(checkpoints_to_keep=2)
+    full = train_and_evaluate(config, str(tmp_path / 'full'))
     part = tmp_path / 'part'
-    first = train_and_evaluate(tiny_config(num_train_steps=3), str(part))
-    assert first['step'] == 3
-    resumed = train_and_evaluate(tiny_config(), str(part))
+    agreements = []
+
+    def signal_at_second_agreement(stop):  # a SIGTERM arriving between steps 2 and 4
+        agreements.append(stop)
+        stop.received = len(agreements) >= 2
+
+    with monkeypatch.context() as m:
+        m.setattr(ckpt_lib.StopSignal, 'agree', signal_at_second_agreement)
+        assert train_and_evaluate(config, str(part)) == {'stopped_at_step': 4}
+    resumed = train_and_evaluate(config, str(part))
     assert resumed['step'] == 6
     assert resumed['accuracy'] == full['accuracy'] and resumed['loss'] == full['loss']
     template = jax.tree.map(np.asarray, _restore(tmp_path / 'full'))
@@ -58,8 +66,8 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
     on_disk = json.load(open(part / 'eval.json'))
     assert on_disk['accuracy'] == resumed['accuracy'] and on_disk['examples'] == 10000
     assert os.listdir(part / 'tensorboard')
-    # keep the last k: checkpoint_every=3 over 6 steps leaves steps 3 and 6
-    assert ckpt_lib.Checkpointer(str(part)).manager.all_steps() == [3, 6]
+    # keep the last k=2 of the saves at 3, 4 (the stop) and 6
+    assert ckpt_lib.Checkpointer(str(part)).manager.all_steps() == [4, 6]
 
 
 def _restore(workdir):

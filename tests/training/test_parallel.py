@@ -12,6 +12,7 @@ from jax.sharding import PartitionSpec as P
 
 import ghostjax as gj
 from ghostjax import data
+from ghostjax.data.synthetic import SyntheticSource
 from ghostjax.training import gan as gan_lib
 from ghostjax.training.classifier import create_train_state, train_and_evaluate, train_step
 from ghostjax.training.state import (batch_sharding, compile_step, data_mesh, host_copy,
@@ -49,6 +50,39 @@ def test_classifier_step_on_4_devices_equals_1_device():
         assert_trees_close(getattr(one[0], part), getattr(four[0], part))
     np.testing.assert_allclose(one[1]['loss'], four[1]['loss'], rtol=1e-5)
     assert int(four[0].step) == 2
+
+
+def test_classifier_step_with_synthetic_images_on_4_devices_equals_1_device():
+    """Each device renders only its share of the generated images, from latents and labels
+    drawn for the global batch, so the step does not depend on the device count."""
+    def generate(variables, z, labels):
+        return jnp.tanh(z[:, :256].reshape(-1, 16, 16, 1) * variables['w']
+                        + labels[:, None, None, None] / 5.0)
+
+    source = SyntheticSource(generate, {'w': jnp.float32(0.5)}, z_dim=256, num_classes=10,
+                             image_shape=(16, 16, 1), truncation=1.5, mean=(0.3,), std=(0.4,))
+    batch = {'image': jax.random.normal(jax.random.key(0), (8, 16, 16, 1)),
+             'label': jnp.arange(8) % 10}
+    model = gj.GhostNet(width=0.5, num_classes=10, dropout=0.0, in_channels=1, stem_stride=1,
+                        stages=TINY_STAGES, bn_axis_name='batch')
+    state = create_train_state(jax.random.key(1), model, (16, 16, 1), optax.sgd(0.1))
+    step = functools.partial(train_step, synthetic=source, synthetic_batch=8)
+    results = []
+    for mesh in (data_mesh(all_devices=False), data_mesh()):
+        p_step = compile_step(step, mesh, donate=False)
+        results.append(host_copy(p_step(replicate(state, mesh),
+                                        jax.device_put(batch, batch_sharding(mesh)),
+                                        replicate(jax.random.key(2), mesh),
+                                        replicate(source.variables, mesh))))
+    (one, m1), (four, m4) = results
+    assert_trees_close(one.params, four.params)
+    assert_trees_close(one.batch_stats, four.batch_stats)
+    np.testing.assert_allclose(m1['loss'], m4['loss'], rtol=1e-5)
+    # the generated half changes the step: it is not the real-only step
+    mesh = data_mesh(all_devices=False)
+    real_only, _ = host_copy(compile_step(train_step, mesh, donate=False)(
+        replicate(state, mesh), batch, replicate(jax.random.key(2), mesh)))
+    assert not np.allclose(jax.tree.leaves(real_only.params)[0], jax.tree.leaves(one.params)[0])
 
 
 def test_gan_step_on_4_devices_equals_1_device():

@@ -19,6 +19,7 @@ import ml_collections
 import numpy as np
 
 from ghostjax import data
+from ghostjax.data.synthetic import global_draw
 from ghostjax.models.registry import create_discriminator, create_generator
 from ghostjax.optim import create_optimizer, pruning
 from ghostjax.training import checkpoint as ckpt_lib
@@ -59,17 +60,6 @@ def ema_decay_at(step: jax.Array, decay: float) -> jax.Array:
     return jnp.minimum(decay, (1.0 + step) / (10.0 + step))
 
 
-def _global_draw(sample, rng, local_batch: int, axis_name: str | None):
-    """Draws ``sample(rng, n)`` (arrays with a leading ``n``) for the global batch, the same
-    on every device, and returns this device's rows."""
-    if axis_name is None:
-        return sample(rng, local_batch)
-    n = jax.lax.psum(1, axis_name)
-    start = jax.lax.axis_index(axis_name) * local_batch
-    return jax.tree.map(lambda full: jax.lax.dynamic_slice_in_dim(full, start, local_batch),
-                        sample(rng, n * local_batch))
-
-
 def _apply(ts: TrainState, params, x, labels, rng, train: bool = True):
     return ts.apply_fn({'params': params, 'batch_stats': ts.batch_stats}, x, labels, train=train,
                        rngs={'dropout': rng}, mutable=['batch_stats'])
@@ -89,14 +79,14 @@ def train_step(state: GANState, batch: dict[str, jax.Array], rng: jax.Array, *,
         if not cfg.diffaugment:
             return x
         draw = lambda r, n: augment_lib.sample(r, n, x.shape[1], cfg.diffaugment)
-        return augment_lib.apply(x, _global_draw(draw, jax.random.fold_in(rng, key), b,
+        return augment_lib.apply(x, global_draw(draw, jax.random.fold_in(rng, key), b,
                                                  axis_name))
 
     g, d = state.g, state.d
     metrics = {}
     for i in range(cfg.n_critic):
         r_z, r_eps, r_drop = jax.random.split(jax.random.fold_in(rng, i), 3)
-        z = _global_draw(normal, r_z, b, axis_name)
+        z = global_draw(normal, r_z, b, axis_name)
         if i == cfg.n_critic - 1:
             # The G step reuses this fake batch (as PyTorch's DCGAN example does): keeping the
             # VJP saves the generator a second forward pass.
@@ -116,7 +106,7 @@ def train_step(state: GANState, batch: dict[str, jax.Array], rng: jax.Array, *,
             d_fn = lambda x: _apply(d_new, params, x, labels, drop)[0]
             aux = {'d_real': jnp.mean(real_logits), 'd_fake': jnp.mean(fake_logits)}
             if cfg.gp_weight:
-                eps = _global_draw(uniform, r_eps, b, axis_name)
+                eps = global_draw(uniform, r_eps, b, axis_name)
                 aux['gp'] = losses.gradient_penalty(d_fn, real_in, fake_in, eps)
                 loss = loss + cfg.gp_weight * aux['gp']
             if cfg.r1_gamma:

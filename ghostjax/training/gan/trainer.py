@@ -12,6 +12,7 @@ import ml_collections
 import numpy as np
 
 from ghostjax import data
+from ghostjax.data import subsets
 from ghostjax.training import logging as log_lib
 from ghostjax.training import loop
 from ghostjax.training.gan.evaluation import evaluate
@@ -29,6 +30,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     data.check_batch(config.batch_size, mesh.size)
     os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
     split = data.load(config.dataset, config.train_split, config.get('data_dir') or None)
+    split, _ = subsets.select(split, config.get('subset'))  # a low-data run's labelled part
     pre, image_shape = input_pipeline(config, split)
     g_model, d_model = create_models(config, image_shape[0], image_shape[-1], split.num_classes,
                                      'batch')
@@ -89,7 +91,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
                   'train_wall_s': round(time.perf_counter() - t0, 1),
                   'generator': config.generator.name, 'discriminator': config.discriminator.name,
                   'loss': config.loss, 'conditional': bool(config.conditional),
-                  'dataset': config.dataset}
+                  'dataset': config.dataset, 'train_examples': split.num_examples}
         if extractor_dir:
             metrics = evaluate(workdir, extractor_dir,
                                config.eval.get('final_num_samples') or config.eval.num_samples,
