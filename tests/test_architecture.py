@@ -6,7 +6,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 # Each layer may import itself and the layers before it, never a later one.
 LAYERS = (('ghostjax.ops',), ('ghostjax.nn',), ('ghostjax.models',),
           ('ghostjax.data', 'ghostjax.metrics', 'ghostjax.optim'), ('ghostjax.training',),
-          ('ghostjax.compression',))
+          ('ghostjax.compression', 'ghostjax.applications'))
 FREE = ('ghostjax.runtime', 'ghostjax._compat')  # depend on no other ghostjax package
 
 

@@ -1,4 +1,5 @@
-"""Trains a GhostNet classifier.
+"""Trains a GhostNet classifier, optionally on a labelled subset and with images from a
+conditional GAN mixed into every batch (the config's ``subset`` and ``synthetic`` blocks).
 
   python -m train.classifier --config configs/ghostnet_fashion_mnist.py --workdir runs/cls \
       [--config.batch_size=256 ...]
@@ -6,6 +7,7 @@
 from absl import app, flags
 from ml_collections import config_flags
 
+from ghostjax.applications.augment import source_from_config
 from ghostjax.training.classifier import train_and_evaluate
 from train import cli
 
@@ -19,12 +21,15 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f'unexpected arguments: {argv[1:]}')
     cli.setup()
-    result = train_and_evaluate(FLAGS.config, FLAGS.workdir)
+    result = train_and_evaluate(FLAGS.config, FLAGS.workdir,
+                                synthetic=source_from_config(FLAGS.config))
     title = (f'stopped at step {result["stopped_at_step"]}' if 'stopped_at_step' in result
              else f'done: step {result["step"]} in {result["train_wall_s"]:.0f} s')
     files = {'checkpoints': 'checkpoints', 'TensorBoard': 'tensorboard', 'result': 'eval.json'}
-    cli.summary(title, FLAGS.workdir, files,
-                {k: result[k] for k in ('accuracy', 'loss') if k in result}, result)
+    scores = {f'{result["split"]}_{k}': result[k] for k in ('accuracy', 'loss') if k in result}
+    if 'test' in result:
+        scores['test_accuracy'] = result['test']['accuracy']
+    cli.summary(title, FLAGS.workdir, files, scores, result)
 
 
 if __name__ == '__main__':

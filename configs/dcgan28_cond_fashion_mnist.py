@@ -1,0 +1,14 @@
+"""The class-conditional DCGAN-28 (label embedding in G, projection head in D) on
+Fashion-MNIST, with the budget and recipe of the conditional Ghost-GAN
+(`ghostgan_cond_fashion_mnist.py`): the CAS baseline of the augmentation study.
+
+  python -m train.gan --config configs/dcgan28_cond_fashion_mnist.py --workdir runs/dcgan28_cond
+"""
+from configs import dcgan28_fashion_mnist, ghostgan_cond_fashion_mnist
+
+
+def get_config():
+    c = ghostgan_cond_fashion_mnist.get_config()
+    base = dcgan28_fashion_mnist.get_config()
+    c.generator, c.discriminator = base.generator, base.discriminator
+    return c

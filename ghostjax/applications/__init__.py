@@ -1,0 +1,2 @@
+"""Applications of the GANs: data augmentation for a classifier and the Classification Accuracy
+Score (``augment``)."""
