@@ -2,7 +2,8 @@
 
 Packages, each importing only the ones before it: ``ops`` (kernels with their VJPs) ->
 ``nn`` (Flax blocks, module roles) -> ``models`` (the zoo) -> ``data``, ``metrics``, ``optim``
--> ``training`` -> ``compression``; ``runtime`` holds process set-up (the CPU allocator).
+-> ``training`` -> ``compression``, ``applications`` (GAN augmentation, anomaly detection);
+``runtime`` holds process set-up (the CPU allocator).
 """
 from ghostjax import _compat
 from ghostjax.models import (DCGAN28Discriminator, DCGAN28Generator, DCGANDiscriminator,

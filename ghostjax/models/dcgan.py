@@ -95,6 +95,7 @@ class DCGANDiscriminator(nn.Module):
         if self.num_classes:
             return DiscriminatorHead(self.num_classes, self.spectral_norm, name='head')(
                 jnp.sum(h, axis=(1, 2)).astype(jnp.float32), labels, train)
+        self.sow('intermediates', 'features', h.reshape(h.shape[0], -1))
         h = sn(nn.Conv(1, (4, 4), (1, 1), 'VALID', use_bias=False, dtype=self.dtype,
                        name=f'conv{n_down}'), self.spectral_norm)(h, update_stats=train)
         return h.reshape(h.shape[0]).astype(jnp.float32)

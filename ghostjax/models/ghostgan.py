@@ -83,17 +83,46 @@ class GhostDiscriminator(nn.Module):
     def __call__(self, x: jax.Array, labels: jax.Array | None = None, train: bool = False):
         check_images(x, self.resolution, self.channels, 'GhostDiscriminator')
         ly = Layers(self.dtype, self.impl, self.bn_axis_name, self.spectral_norm, train)
-        h = ly.conv(self.base_features, 3, name='stem')(x.astype(self.dtype))
-        h = nn.leaky_relu(h, 0.2)
-        size, width, i = self.resolution, self.base_features, 0
-        while size > 4:
-            width *= 2
-            h = GhostBottleneck(width, width, 3, 2, se_ratio=0.25 if i > 0 else 0.0, layers=ly,
-                                name=f'block{i}')(h, train)
-            h = nn.leaky_relu(h, 0.2)
-            size, i = -(-size // 2), i + 1
+        h = ghost_trunk(x, ly, self.base_features, self.resolution, train)
         return DiscriminatorHead(self.num_classes, self.spectral_norm, name='head')(
             jnp.sum(h, axis=(1, 2)).astype(jnp.float32), labels, train)
+
+
+def ghost_trunk(x: jax.Array, ly: Layers, base_features: int, resolution: int,
+                train: bool) -> jax.Array:
+    """The Ghost discriminator's and encoder's trunk, called inside their ``@nn.compact``
+    method (its layers are theirs): 3x3 stem conv + LeakyReLU, then stride-2 GhostBottlenecks
+    (SE after the first) doubling the width down to 4x4 ``[B, 4, 4, F]``."""
+    h = nn.leaky_relu(ly.conv(base_features, 3, name='stem')(x.astype(ly.dtype)), 0.2)
+    size, width, i = resolution, base_features, 0
+    while size > 4:
+        width *= 2
+        h = GhostBottleneck(width, width, 3, 2, se_ratio=0.25 if i > 0 else 0.0, layers=ly,
+                            name=f'block{i}')(h, train)
+        h = nn.leaky_relu(h, 0.2)
+        size, i = -(-size // 2), i + 1
+    return h
+
+
+class GhostEncoder(nn.Module):
+    """f-AnoGAN's encoder E in Ghost blocks: x ``[B, R, R, C]`` -> the Ghost discriminator's
+    trunk -> mean pool -> linear latent ``[B, z_dim]`` (a normal GAN latent is unbounded, so no
+    tanh)."""
+    resolution: int = 28
+    channels: int = 1
+    z_dim: int = 100
+    base_features: int = 32
+    impl: str = 'auto'  # ghostjax.ops.policy
+    dtype: Dtype = jnp.float32
+    bn_axis_name: str | None = None
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+        check_images(x, self.resolution, self.channels, 'GhostEncoder')
+        ly = Layers(self.dtype, self.impl, self.bn_axis_name, False, train)
+        h = ghost_trunk(x, ly, self.base_features, self.resolution, train)
+        h = jnp.mean(h, axis=(1, 2)).astype(jnp.float32)
+        return nn.Dense(self.z_dim, name='to_latent')(h)
 
 
 class GhostNetDiscriminator(nn.Module):

@@ -53,12 +53,14 @@ def sn(layer: nn.Module, enabled: bool) -> nn.Module:
 
 
 class DiscriminatorHead(nn.Module):
-    """Final logit from features ``[B, F]``: dense (+ projection term when conditional)."""
+    """Final logit from features ``[B, F]``: dense (+ projection term when conditional). The
+    features are sown as ``intermediates/.../features`` (``discriminator_features``)."""
     num_classes: int = 0
     spectral_norm: bool = False
 
     @nn.compact
     def __call__(self, h: jax.Array, labels: jax.Array | None, train: bool) -> jax.Array:
+        self.sow('intermediates', 'features', h)
         out = sn(nn.Dense(1, name='out'), self.spectral_norm)(h, update_stats=train)[:, 0]
         if self.num_classes:
             if labels is None:
@@ -67,6 +69,18 @@ class DiscriminatorHead(nn.Module):
             embed = nn.Embed(self.num_classes, h.shape[-1], name='label_proj')(labels)
             out = out + jnp.sum(embed * h, axis=-1)
         return out
+
+
+def discriminator_features(apply_fn, variables, x: jax.Array, labels: jax.Array | None = None
+                           ) -> tuple[jax.Array, jax.Array]:
+    """(eval-mode logits ``[B]``, the features the logit is read from ``[B, F]``) of a
+    discriminator; for f-AnoGAN's feature residual and nearest-neighbour scores."""
+    logits, state = apply_fn(variables, x, labels, train=False, mutable=['intermediates'])
+    found = [v for path, v in jax.tree_util.tree_leaves_with_path(state['intermediates'])
+             if any(getattr(k, 'key', None) == 'features' for k in path)]
+    if len(found) != 1:
+        raise ValueError(f'expected one sown features array, found {len(found)}')
+    return logits, found[0].reshape(x.shape[0], -1)
 
 
 def upsample2x(x: jax.Array) -> jax.Array:

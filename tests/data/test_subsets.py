@@ -47,3 +47,18 @@ def test_labelled_subset_reads_the_chosen_images():
 def test_bad_subsets_are_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):
         subsets.labelled_subset(_split(), seed=0, **kwargs)
+
+
+def test_select_keeps_the_named_classes_then_subsets_them():
+    split = _split()
+    normal, none = subsets.select(split, {'classes': (1,)})
+    assert none is None and normal.num_examples == 25 and set(normal.labels) == {1}
+    assert normal.num_classes == 3  # labels keep their meaning
+    train, val = subsets.select(split, {'classes': (0, 2), 'per_class': 10, 'seed': 0,
+                                        'val_fraction': 0.2})
+    np.testing.assert_array_equal(np.bincount(train.labels, minlength=3), [8, 0, 8])
+    np.testing.assert_array_equal(np.bincount(val.labels, minlength=3), [2, 0, 2])
+    assert subsets.select(split, {'per_class': 0}) == (split, None)
+    for classes in ((3,), (-1,), ()):
+        with pytest.raises(ValueError, match=r'classes must be labels of .* \(0 .. 2\)'):
+            subsets.of_classes(split, classes)
