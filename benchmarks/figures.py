@@ -13,6 +13,12 @@ extra).
 
 - docs/scenes_predictions.png: the first test scenes of a ``train.dense`` run (its
   ``predictions.npz``) with the predicted boxes (score >= 0.45) and the predicted mask.
+
+  python -m benchmarks.figures anomaly runs/anomaly/c0_s0
+
+- docs/anomaly_scores.png: a ``train.anomaly`` run's izi_f scores (its ``scores.npz``) of the
+  normal and anomalous test images, and the worst-scored normal and best-scored anomalous
+  test images.
 """
 import statistics
 import sys
@@ -24,6 +30,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks.report import ROOT, STUDY_PAIRS, study_runs  # noqa: E402
+from ghostjax import data  # noqa: E402
 from ghostjax.data.fashion_mnist import CLASS_NAMES  # noqa: E402
 
 SWEEP_STEP = 3000
@@ -124,7 +131,45 @@ def scenes_predictions(npz: str, path: str, count: int = 4, min_score: float = 0
     print(f'wrote {path}')
 
 
+def anomaly_scores(npz: str, path: str, scorer: str = 'izi_f', count: int = 6) -> None:
+    """Left: histograms of the scores of normal and anomalous test images. Right: the normal
+    images scored most anomalous (top row) and the anomalies scored most normal (bottom)."""
+    p = np.load(npz)
+    scores, anomalous, labels = p[scorer], p['is_anomaly'], p['labels']
+    normal_class = int(labels[~anomalous][0])
+    test = data.load('fashion_mnist', 'test')
+    fig = plt.figure(figsize=(9.6, 3.4), dpi=110)
+    ax = fig.add_axes((0.06, 0.16, 0.34, 0.74))
+    bins = np.linspace(*np.percentile(scores, (0.5, 99.5)), 60)
+    ax.hist(scores[~anomalous], bins, alpha=0.6, density=True,
+            label=f'normal ({CLASS_NAMES[normal_class]})')
+    ax.hist(scores[anomalous], bins, alpha=0.6, density=True, label='anomalous (other classes)')
+    ax.set_xlabel(f'{scorer} anomaly score')
+    ax.set_ylabel('density')
+    ax.legend(fontsize=8)
+    worst_normal = np.flatnonzero(~anomalous)[np.argsort(-scores[~anomalous])[:count]]
+    best_anomalous = np.flatnonzero(anomalous)[np.argsort(scores[anomalous])[:count]]
+    for row, (indices, title) in enumerate(((worst_normal, 'normal, highest scores'),
+                                            (best_anomalous, 'anomalous, lowest scores'))):
+        images, _ = test.read(indices)
+        for i, (image, index) in enumerate(zip(images, indices)):
+            a = fig.add_axes((0.45 + i * 0.09, 0.52 - row * 0.44, 0.085, 0.34))
+            a.imshow(image[..., 0], cmap='gray_r')
+            a.set_xticks([])
+            a.set_yticks([])
+            a.set_xlabel(CLASS_NAMES[labels[index]], fontsize=7)
+            if i == 0:
+                a.set_title(title, fontsize=8, loc='left')
+    fig.savefig(path)
+    print(f'wrote {path}')
+
+
 def main(argv: list[str]):
+    if argv[:1] == ['anomaly']:
+        if len(argv) != 2:
+            sys.exit('usage: python -m benchmarks.figures anomaly RUN_DIR (e.g. runs/anomaly/c0_s0)')
+        anomaly_scores(f'{argv[1]}/scores.npz', str(ROOT / 'docs' / 'anomaly_scores.png'))
+        return
     if argv[:1] == ['scenes']:
         if len(argv) != 2:
             sys.exit('usage: python -m benchmarks.figures scenes RUN_WORKDIR')

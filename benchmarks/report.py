@@ -13,9 +13,11 @@ import re
 import statistics
 import sys
 
+from ghostjax.data.fashion_mnist import CLASS_NAMES
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = ('README.md', 'docs/performance.md', 'docs/ghostgan.md', 'docs/dense.md',
-        'docs/augment.md')
+        'docs/augment.md', 'docs/anomaly.md')
 # The paper's MACs (Han et al. 2020, Table 7; GhostNetV2: Tang et al. 2022) beside ours.
 PAPER_MACS = {'GhostNet 0.5x': '42M', 'GhostNet 1.0x': '141M', 'GhostNet 1.3x': '226M',
               'GhostNetV2 1.0x': '167M'}
@@ -301,6 +303,87 @@ def augment() -> str:
         f'\nResult files: `results/augment/*.json` ({runs_count(records)}).\n'
 
 
+SCORER_NAMES = {'izi_f': 'f-AnoGAN izi_f (Ghost G + Ghost encoder)',
+                'd_logit': 'discriminator logit', 'knn_d': 'kNN in discriminator features',
+                'ocsvm': 'OC-SVM on pixels'}
+# Mean AUROC (%) over the 10 one-class Fashion-MNIST tasks (Golan & El-Yaniv 2018, Table 1;
+# Ruff et al. 2020; Huang et al. 2019; Bergman et al. 2020; Reiss et al. 2021).
+ANOMALY_ANCHORS = (('OC-SVM (raw pixels)', 92.8), ('CAE + OC-SVM', 91.7), ('DSEBM', 86.6),
+                   ('ADGAN (GAN latent search)', 88.4), ('GEOM', 93.5),
+                   ('Deep SAD, no labelled anomalies', 89.2), ('ARNet', 93.9),
+                   ('DN2 (ImageNet features)', 94.4), ('PANDA (ImageNet features)', 95.6))
+
+
+def anomaly_runs() -> dict[int, list[dict]]:
+    """normal class -> the records of its seeds (``results/anomaly/*.json``)."""
+    runs: dict[int, list[dict]] = {}
+    for path in sorted((ROOT / 'results' / 'anomaly').glob('*.json')):
+        record = json.loads(path.read_text())
+        runs.setdefault(record['result']['normal_class'], []).append(record)
+    return runs
+
+
+def _seed0(records: list[dict]) -> dict:
+    return min(records, key=lambda rec: rec['result']['seed'])['result']
+
+
+def anomaly() -> str:
+    """Mean AUROC over the one-class tasks per scorer (seed 0 of each class) beside the
+    published anchors, with cost per test image and training time per class."""
+    runs = anomaly_runs()
+    if not runs:
+        return '\nNo anomaly run has finished yet.\n'
+    firsts = [_seed0(rs) for _, rs in sorted(runs.items())]
+    scorers = [k for k in SCORER_NAMES if all(k in r['scorers'] for r in firsts)]
+    n = len(firsts)
+    lines = [f'| method | mean AUROC % ({n} of 10 classes) | mean AUPRC % | ms / test image |',
+             '|---|---|---|---|']
+    means = {}
+    for k in scorers:
+        au = [100 * r['scorers'][k]['auroc'] for r in firsts]
+        pr = [100 * r['scorers'][k]['auprc'] for r in firsts]
+        ms = statistics.median(r['scorers'][k]['ms_per_image'] for r in firsts)
+        means[k] = statistics.mean(au)
+        lines.append(f'| ours: {SCORER_NAMES[k]} | {means[k]:.1f} | {statistics.mean(pr):.1f} '
+                     f'| {ms:.2f} |')
+    for name, value in ANOMALY_ANCHORS:
+        lines.append(f'| published: {name} | {value} | - | - |')
+    r = firsts[0]
+    gan_min = statistics.mean(x['gan_train_wall_s'] for x in firsts) / 60
+    enc_min = statistics.mean(x['encoder_train_wall_s'] for x in firsts) / 60
+    target = ''
+    if 'izi_f' in means:
+        m = means['izi_f']
+        scope = '' if n == 10 else f' (on {n} of 10 classes so far)'
+        target = (f' Targets{scope}: izi_f at least GEOM\'s 93.5: {m:.1f}, {verdict(m >= 93.5)}; '
+                  f'above ADGAN\'s 88.4: {verdict(m > 88.4)}.')
+    note = (f"\nSeed 0 of each class; train on the {r['train_examples']:,} training images of "
+            f"the normal class, test on all {r['test_examples']:,} test images. GAN "
+            f"{r['gan_steps']:,} steps ({gan_min:.1f} min per class), encoder "
+            f"{r['encoder_steps']:,} steps ({enc_min:.1f} min), on the 2-core CPU; kNN k = "
+            f"{r['knn_k']}; OC-SVM nu = {r['ocsvm']['nu']}, gamma = {r['ocsvm']['gamma']}, fixed "
+            f"in advance (the published OC-SVM chose them on test).{target}\n")
+    records = [rec for rs in runs.values() for rec in rs]
+    return '\n'.join(lines) + '\n' + note + _source(records[0]) + \
+        f'\nResult files: `results/anomaly/*.json` ({runs_count(records)}).\n'
+
+
+def anomaly_classes() -> str:
+    """AUROC per normal class and scorer, mean ± std over the seeds each class has."""
+    runs = anomaly_runs()
+    if not runs:
+        return '\nNo anomaly run has finished yet.\n'
+    scorers = [k for k in SCORER_NAMES if all(k in rec['result']['scorers']
+                                              for rs in runs.values() for rec in rs)]
+    lines = ['| normal class | seeds | ' + ' | '.join(SCORER_NAMES[k] for k in scorers) + ' |',
+             '|---|---|' + '---|' * len(scorers)]
+    for c, records in sorted(runs.items()):
+        cells = [mean_std([100 * rec['result']['scorers'][k]['auroc'] for rec in records],
+                          '.1f') for k in scorers]
+        lines.append(f'| {c} {CLASS_NAMES[c]} | {len(records)} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n\nAUROC %, test split.\n'
+
+
 def vs_torch(allocator: str) -> str:
     data = load(f'vs_torch_{allocator}')
     rows = data['result']['rows']
@@ -322,6 +405,7 @@ def vs_torch(allocator: str) -> str:
 
 RENDERERS = {'model_sizes': model_sizes, 'gan_sizes': gan_sizes, 'make_run': make_run,
              'ghostgan_study': ghostgan_study, 'scenes': scenes, 'augment': augment,
+             'anomaly': anomaly, 'anomaly_classes': anomaly_classes,
              'vs_torch_jemalloc': lambda: vs_torch('jemalloc'),
              'vs_torch_system': lambda: vs_torch('system')}
 BLOCK = re.compile(r'(<!-- results:(\w+) -->\n)(.*?)(<!-- /results:\2 -->)', re.S)
