@@ -287,14 +287,9 @@ def run_study(config: ml_collections.ConfigDict, workdir: str) -> list[str]:
     todo = [(c, s) for s in config.seeds for c in config.normal_classes]
     todo += [(c, s) for s in config.more_seeds.seeds for c in config.more_seeds.classes
              if (c, s) not in todo]
-    paths = []
-    for i, (normal, seed) in enumerate(todo):
-        path = os.path.join(config.results_dir, f'anomaly_c{normal}_s{seed}.json')
-        paths.append(path)
-        if os.path.exists(path):
-            log_lib.say(f'[{i + 1}/{len(todo)}] class {normal} seed {seed}: done ({path})')
-            continue
-        log_lib.say(f'[{i + 1}/{len(todo)}] normal class {normal}, seed {seed}')
+    paths = [os.path.join(config.results_dir, f'anomaly_c{c}_s{s}.json') for c, s in todo]
+    for i in loop.pending([(f'normal class {c}, seed {s}', p) for (c, s), p in zip(todo, paths)]):
+        (normal, seed), path = todo[i], paths[i]
         result = run_one(config, normal, seed, os.path.join(workdir, f'c{normal}_s{seed}'),
                          test)
         if result is None:

@@ -27,6 +27,7 @@ from ghostjax.runtime import provenance
 from ghostjax.training import classifier
 from ghostjax.training import gan as gan_lib
 from ghostjax.training import logging as log_lib
+from ghostjax.training import loop
 
 
 def source_from_workdir(gan_workdir: str, *, truncation: float | None = None, seed: int = 0,
@@ -160,15 +161,10 @@ def run_study(study: ml_collections.ConfigDict, workdir: str) -> list[str]:
             gan_config(study, per_class, seed)
             classifier_config(study, per_class, seed)
     todo = [(n, s) for n in study.per_class for s in study.seeds]
-    paths = []
-    for i, (per_class, seed) in enumerate(todo):
+    paths = [os.path.join(study.results_dir, f'augment_n{n}_s{s}.json') for n, s in todo]
+    for i in loop.pending([(f'N={n} per class, seed {s}', p) for (n, s), p in zip(todo, paths)]):
+        (per_class, seed), path = todo[i], paths[i]
         name = f'augment_n{per_class}_s{seed}'
-        path = os.path.join(study.results_dir, f'{name}.json')
-        paths.append(path)
-        if os.path.exists(path):
-            log_lib.say(f'[{i + 1}/{len(todo)}] N={per_class} seed {seed}: done ({path})')
-            continue
-        log_lib.say(f'[{i + 1}/{len(todo)}] N={per_class} per class, seed {seed}: GAN')
         run_dir = os.path.join(workdir, name)
         gan_dir = os.path.join(run_dir, 'gan')
         gan_result = gan_lib.train_and_evaluate(gan_config(study, per_class, seed), gan_dir)
@@ -176,7 +172,7 @@ def run_study(study: ml_collections.ConfigDict, workdir: str) -> list[str]:
             return paths
         scores = {}
         for arm, (ratio, trunc) in {'real': (0.0, 0.0), **grid}.items():
-            log_lib.say(f'[{i + 1}/{len(todo)}] N={per_class} seed {seed}: classifier {arm}')
+            log_lib.say(f'classifier {arm}')
             config = classifier_config(study, per_class, seed, gan_dir if ratio else '', ratio,
                                        trunc)
             result = classifier.train_and_evaluate(config, os.path.join(run_dir, arm),
@@ -210,31 +206,27 @@ def run_cas(study: ml_collections.ConfigDict, workdir: str) -> list[str]:
         if gan_path is not None and not load_config_file(gan_path).conditional:
             raise ValueError(f'study.cas.gans[{name!r}] = {gan_path!r} trains an unconditional '
                              'GAN; CAS needs a class-conditional generator')
-    paths = []
-    for name, gan_path in entries.items():
-        for seed in study.cas.seeds:
-            path = os.path.join(study.results_dir, f'cas_{name}_s{seed}.json')
-            paths.append(path)
-            if os.path.exists(path):
-                log_lib.say(f'CAS {name} seed {seed}: done ({path})')
-                continue
-            gan_dir = None
-            config = load_config_file(study.cas.classifier)
-            config.seed, config.test_split = seed, study.test_split
-            if gan_path is not None:
-                g_config = load_config_file(gan_path)
-                g_config.seed = seed
-                gan_dir = os.path.join(workdir, f'cas_{name}_s{seed}', 'gan')
-                log_lib.say(f'CAS {name} seed {seed}: GAN')
-                if 'stopped_at_step' in gan_lib.train_and_evaluate(g_config, gan_dir):
-                    return paths
-            log_lib.say(f'CAS {name} seed {seed}: classifier')
-            result = classification_accuracy_score(
-                gan_dir, config, os.path.join(workdir, f'cas_{name}_s{seed}', 'classifier'))
-            if 'stopped_at_step' in result:
+    todo = [(name, seed) for name in entries for seed in study.cas.seeds]
+    paths = [os.path.join(study.results_dir, f'cas_{n}_s{s}.json') for n, s in todo]
+    for i in loop.pending([(f'CAS {n} seed {s}', p) for (n, s), p in zip(todo, paths)]):
+        (name, seed), path, gan_path = todo[i], paths[i], entries[todo[i][0]]
+        gan_dir = None
+        config = load_config_file(study.cas.classifier)
+        config.seed, config.test_split = seed, study.test_split
+        if gan_path is not None:
+            g_config = load_config_file(gan_path)
+            g_config.seed = seed
+            gan_dir = os.path.join(workdir, f'cas_{name}_s{seed}', 'gan')
+            log_lib.say('GAN')
+            if 'stopped_at_step' in gan_lib.train_and_evaluate(g_config, gan_dir):
                 return paths
-            if jax.process_index() == 0:
-                provenance.write_result(path, {'name': name, 'seed': seed, 'gan': gan_path,
-                                               'classifier': study.cas.classifier, **result})
-                log_lib.say(f'CAS {name} seed {seed} -> {path}')
+        log_lib.say('classifier')
+        result = classification_accuracy_score(
+            gan_dir, config, os.path.join(workdir, f'cas_{name}_s{seed}', 'classifier'))
+        if 'stopped_at_step' in result:
+            return paths
+        if jax.process_index() == 0:
+            provenance.write_result(path, {'name': name, 'seed': seed, 'gan': gan_path,
+                                           'classifier': study.cas.classifier, **result})
+            log_lib.say(f'CAS {name} seed {seed} -> {path}')
     return paths

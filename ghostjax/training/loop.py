@@ -49,6 +49,19 @@ def train_steps(split: data.Split, *, start: int, total: int, global_batch: int,
                 return
 
 
+def pending(runs: Sequence[tuple[str, str]]) -> Iterator[int]:
+    """The runs of a resumable study still to do: for ``runs`` = [(label, result path)], yields
+    the index of each run whose result file does not exist yet, announcing it as
+    ``[i/n] label``; a finished one is announced as done and skipped."""
+    for i, (label, path) in enumerate(runs):
+        tag = f'[{i + 1}/{len(runs)}] {label}'
+        if os.path.exists(path):
+            log_lib.say(f'{tag}: done ({path})')
+            continue
+        log_lib.say(tag)
+        yield i
+
+
 class MetricLog:
     """Keeps per-step device metrics without host syncs; ``flush`` fetches them once, checks
     ``finite_keys`` (naming the first bad step), and writes means to TensorBoard / console and

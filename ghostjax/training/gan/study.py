@@ -25,6 +25,7 @@ from ghostjax import data
 from ghostjax.ops.counting import model_size
 from ghostjax.runtime import provenance
 from ghostjax.training import logging as log_lib
+from ghostjax.training import loop
 from ghostjax.training.gan.step import check_config, create_models, input_pipeline
 from ghostjax.training.gan.trainer import train_and_evaluate
 
@@ -122,14 +123,9 @@ def run_study(study: ml_collections.ConfigDict, pairs: Mapping[str, ml_collectio
     runs = [(name, seed) for rank in range(max(map(len, seeds.values())))
             for name in pairs if rank < len(seeds[name]) for seed in [seeds[name][rank]]]
     configs = {(n, s): run_config(pairs[n], study, s) for n, s in runs}  # all checked first
-    paths = []
-    for i, (name, seed) in enumerate(runs):
-        path = os.path.join(study.results_dir, f'{name}_s{seed}.json')
-        paths.append(path)
-        if os.path.exists(path):
-            log_lib.say(f'[{i + 1}/{len(runs)}] {name} seed {seed}: done ({path})')
-            continue
-        log_lib.say(f'[{i + 1}/{len(runs)}] {name} seed {seed}')
+    paths = [os.path.join(study.results_dir, f'{name}_s{seed}.json') for name, seed in runs]
+    for i in loop.pending([(f'{n} seed {s}', p) for (n, s), p in zip(runs, paths)]):
+        (name, seed), path = runs[i], paths[i]
         config = configs[name, seed]
         run_dir = os.path.join(workdir, f'{name}_s{seed}')
         result = train_and_evaluate(config, run_dir)
