@@ -107,7 +107,8 @@ def mean_std(values: list[float], fmt: str) -> str:
     """``'m ± s'`` (sample std) over seeds; the value alone for one seed."""
     if len(values) == 1:
         return format(values[0], fmt)
-    return f'{format(statistics.mean(values), fmt)} ± {format(statistics.stdev(values), fmt)}'
+    return (f'{format(statistics.mean(values), fmt)} ± '
+            f"{format(statistics.stdev(values), fmt.replace('+', ''))}")
 
 
 def load_optional(name: str) -> dict | None:
