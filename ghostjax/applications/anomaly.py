@@ -31,7 +31,6 @@ import numpy as np
 from sklearn.svm import OneClassSVM
 
 from ghostjax import data
-from ghostjax.applications.augment import load_config_file
 from ghostjax.data import subsets
 from ghostjax.metrics import anomaly as metrics
 from ghostjax.models import GhostEncoder
@@ -61,7 +60,7 @@ def check_config(config: ml_collections.ConfigDict, test: data.Split) -> None:
         if normal in (0, test.num_examples):
             raise ValueError(f'the {test.split} split must hold normal and anomalous images; '
                              f'for class {c} it has {normal} normal of {test.num_examples}')
-    if load_config_file(config.gan).conditional:
+    if loop.load_config_file(config.gan).conditional:
         raise ValueError(f'{config.gan} trains a conditional GAN; a one-class GAN has no '
                          'labels to condition on')
     for k in ('steps', 'batch_size', 'knn_k'):
@@ -243,7 +242,7 @@ def ocsvm_scores(spec: ml_collections.ConfigDict, train: data.Split, test: data.
 
 def gan_config(config: ml_collections.ConfigDict, normal: int, seed: int
                ) -> ml_collections.ConfigDict:
-    c = load_config_file(config.gan)
+    c = loop.load_config_file(config.gan)
     c.seed = seed
     c.subset = ml_collections.ConfigDict({'classes': (normal,), 'per_class': 0})
     gan_lib.check_config(c)

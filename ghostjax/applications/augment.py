@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import os
-import runpy
 from typing import Any
 
 import jax
@@ -107,13 +106,6 @@ def classification_accuracy_score(gan_workdir: str | None, config: ml_collection
 # --------------------------------------------------------------------------- the study
 
 
-def load_config_file(path: str) -> ml_collections.ConfigDict:
-    """``get_config()`` of a config file."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(f'no config file {path!r}')
-    return runpy.run_path(path)['get_config']()
-
-
 def arms(study: ml_collections.ConfigDict) -> dict[str, tuple[float, float]]:
     """name -> (ratio, truncation; 0 = none) of every real + synthetic arm of the grid."""
     out = {}
@@ -128,7 +120,7 @@ def arms(study: ml_collections.ConfigDict) -> dict[str, tuple[float, float]]:
 
 def gan_config(study: ml_collections.ConfigDict, per_class: int, seed: int
                ) -> ml_collections.ConfigDict:
-    c = load_config_file(study.gan)
+    c = loop.load_config_file(study.gan)
     if not c.conditional:
         raise ValueError(f'study.gan {study.gan!r} trains an unconditional GAN; augmentation '
                          'needs labelled images (config.conditional=True)')
@@ -142,7 +134,7 @@ def gan_config(study: ml_collections.ConfigDict, per_class: int, seed: int
 def classifier_config(study: ml_collections.ConfigDict, per_class: int, seed: int,
                       gan_workdir: str = '', ratio: float = 0.0, truncation: float = 0.0
                       ) -> ml_collections.ConfigDict:
-    c = load_config_file(study.classifier)
+    c = loop.load_config_file(study.classifier)
     c.seed = seed
     c.eval_split, c.test_split = 'validation', study.test_split
     c.subset = ml_collections.ConfigDict({'per_class': per_class, 'seed': seed,
@@ -203,7 +195,7 @@ def run_cas(study: ml_collections.ConfigDict, workdir: str) -> list[str]:
     config, trained on the full train split) and the real-data ceiling, same classifier."""
     entries = {'real': None, **study.cas.gans}
     for name, gan_path in entries.items():  # every GAN config checked before anything trains
-        if gan_path is not None and not load_config_file(gan_path).conditional:
+        if gan_path is not None and not loop.load_config_file(gan_path).conditional:
             raise ValueError(f'study.cas.gans[{name!r}] = {gan_path!r} trains an unconditional '
                              'GAN; CAS needs a class-conditional generator')
     todo = [(name, seed) for name in entries for seed in study.cas.seeds]
@@ -211,10 +203,10 @@ def run_cas(study: ml_collections.ConfigDict, workdir: str) -> list[str]:
     for i in loop.pending([(f'CAS {n} seed {s}', p) for (n, s), p in zip(todo, paths)]):
         (name, seed), path, gan_path = todo[i], paths[i], entries[todo[i][0]]
         gan_dir = None
-        config = load_config_file(study.cas.classifier)
+        config = loop.load_config_file(study.cas.classifier)
         config.seed, config.test_split = seed, study.test_split
         if gan_path is not None:
-            g_config = load_config_file(gan_path)
+            g_config = loop.load_config_file(gan_path)
             g_config.seed = seed
             gan_dir = os.path.join(workdir, f'cas_{name}_s{seed}', 'gan')
             log_lib.say('GAN')

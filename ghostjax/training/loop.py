@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import itertools
 import os
+import runpy
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import jax
+import ml_collections
 import numpy as np
 
 from ghostjax import data
@@ -47,6 +49,13 @@ def train_steps(split: data.Split, *, start: int, total: int, global_batch: int,
             step += 1
             if step >= total or stop.requested:
                 return
+
+
+def load_config_file(path: str) -> ml_collections.ConfigDict:
+    """``get_config()`` of a config file, e.g. one a study config names."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f'no config file {path!r}')
+    return runpy.run_path(path)['get_config']()
 
 
 def pending(runs: Sequence[tuple[str, str]]) -> Iterator[int]:

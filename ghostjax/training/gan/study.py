@@ -14,7 +14,6 @@ import glob
 import json
 import os
 import re
-import runpy
 from typing import Any, Mapping
 
 import jax
@@ -43,7 +42,7 @@ def load_pairs(study: ml_collections.ConfigDict) -> dict[str, ml_collections.Con
                          f'{sorted(study.pairs)}')
     pairs = {}
     for name, path in study.pairs.items():
-        config = runpy.run_path(path)['get_config']()
+        config = loop.load_config_file(path)
         _merge(config, overrides.get(name, {}), f'pair {name!r}')
         pairs[name] = config
     return pairs
