@@ -3,6 +3,8 @@
   python -m train.augment_study --config configs/augment_study_fashion_mnist.py \
       --workdir runs/augment
 """
+import os
+
 from absl import app, flags
 from ml_collections import config_flags
 
@@ -26,7 +28,8 @@ def main(argv):
     paths = []
     if 'augment' in FLAGS.config.parts:
         paths += run_study(FLAGS.config, FLAGS.workdir)
-    if 'cas' in FLAGS.config.parts:
+    # a stop signal ends the augment part early: CAS waits until every augment run is done
+    if 'cas' in FLAGS.config.parts and all(map(os.path.exists, paths)):
         paths += run_cas(FLAGS.config, FLAGS.workdir)
     cli.summary(f'study: {len(paths)} results', '',
                 {f'result {i + 1}': p for i, p in enumerate(paths)}, {})
