@@ -30,7 +30,7 @@ def load(name: str) -> dict:
 
 def _source(*records: dict) -> str:
     r = records[0]
-    commands = '; '.join(f'`{x["command"]}`' for x in records)
+    commands = '; '.join(f'`{c}`' for c in dict.fromkeys(x['command'] for x in records))
     return f'\n{commands} — {r["machine"]}, JAX {r["jax"]}, {r["date"]}.\n'
 
 
