@@ -365,7 +365,9 @@ def anomaly() -> str:
             f"2-core CPU; every setting fixed in advance (the published OC-SVM chose its own "
             f"on test).{target}\n")
     records = [rec for rs in runs.values() for rec in rs]
-    return '\n'.join(lines) + '\n' + note + _source(records[0]) + \
+    # Runs made with a class filter are pieces of the one study command: name that command.
+    study = min(records, key=lambda rec: len(rec['command']))
+    return '\n'.join(lines) + '\n' + note + _source(study) + \
         f'\nResult files: `results/anomaly/*.json` ({runs_count(records)}).\n'
 
 
