@@ -24,3 +24,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
             if not present:
                 item.add_marker(pytest.mark.skip(reason='apt-get install -y dataset-fashion-mnist'))
+
+
+@pytest.fixture(scope='session')
+def extractor_workdir(tmp_path_factory) -> str:
+    """A tiny domain extractor (``train.classifier`` workdir, 30 steps), trained once per session
+    for the tests that score generators."""
+    from ghostjax.training.classifier import train_and_evaluate
+    from tests.helpers import tiny_config
+
+    workdir = str(tmp_path_factory.mktemp('extractor'))
+    train_and_evaluate(tiny_config(num_train_steps=30, checkpoint_every_steps=30), workdir)
+    return workdir

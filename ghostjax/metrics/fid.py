@@ -5,7 +5,6 @@ import os
 import warnings
 
 import numpy as np
-import scipy.linalg
 
 
 class RunningStats:
@@ -44,12 +43,23 @@ class RunningStats:
         os.replace(tmp, path)
 
 
-def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
-                     eps: float = 1e-6, num_samples: int | None = None) -> float:
-    """``||mu1 - mu2||^2 + Tr(S1 + S2 - 2 sqrt(S1 S2))`` in float64, as pytorch-fid computes it.
+def _trace_sqrt_product(s1: np.ndarray, s2: np.ndarray) -> float:
+    """``Tr sqrt(S1 S2)`` for PSD ``S1, S2``: the eigenvalues of ``S1 S2`` are those of the
+    symmetric ``sqrt(S1) S2 sqrt(S1)``, so two symmetric eigendecompositions replace the general
+    matrix square root. Exact for singular covariances too (no eps fallback needed)."""
+    w, v = np.linalg.eigh(s1)
+    root = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    m = root @ s2 @ root
+    return float(np.sqrt(np.clip(np.linalg.eigvalsh((m + m.T) / 2), 0, None)).sum())
 
-    When ``sqrtm`` of the product is not finite (singular covariances, e.g. fewer samples than
-    feature dimensions), ``eps * I`` is added to both covariances, with a warning.
+
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
+                     num_samples: int | None = None) -> float:
+    """``||mu1 - mu2||^2 + Tr(S1 + S2 - 2 sqrt(S1 S2))`` in float64: the quantity pytorch-fid
+    computes, with the trace of the square root taken from eigenvalues.
+
+    ``num_samples`` (the smaller sample count) warns when it does not exceed the feature
+    dimension: the covariance is then singular and the estimate strongly biased upwards.
     """
     mu1, mu2 = np.atleast_1d(np.float64(mu1)), np.atleast_1d(np.float64(mu2))
     s1, s2 = np.atleast_2d(np.float64(sigma1)), np.atleast_2d(np.float64(sigma2))
@@ -58,18 +68,7 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
                          f'{s1.shape} vs {s2.shape}')
     if num_samples is not None and num_samples <= mu1.shape[0]:
         warnings.warn(f'{num_samples} samples for {mu1.shape[0]}-d features: the covariance is '
-                      'singular; FID uses the eps*I fallback and is biased upwards', stacklevel=2)
+                      'singular; FID is biased upwards', stacklevel=2)
     diff = mu1 - mu2
-    with warnings.catch_warnings():  # singularity is detected and handled just below
-        warnings.simplefilter('ignore', scipy.linalg.LinAlgWarning)
-        covmean = scipy.linalg.sqrtm(s1.dot(s2))
-    if not np.isfinite(covmean).all():
-        warnings.warn(f'sqrtm of the covariance product is singular; adding {eps} to the '
-                      'diagonal of both covariances', stacklevel=2)
-        offset = np.eye(s1.shape[0]) * eps
-        covmean = scipy.linalg.sqrtm((s1 + offset).dot(s2 + offset))
-    if np.iscomplexobj(covmean):
-        if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
-            raise ValueError(f'imaginary component {np.max(np.abs(covmean.imag))} in sqrtm')
-        covmean = covmean.real
-    return float(diff.dot(diff) + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
+    return float(diff.dot(diff) + np.trace(s1) + np.trace(s2)
+                 - 2 * _trace_sqrt_product(s1, s2))

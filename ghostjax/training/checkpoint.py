@@ -115,7 +115,8 @@ def restore_run(workdir: str, trainer: str,
                 step: int | None = None) -> tuple[ml_collections.ConfigDict, Any, dict]:
     """(config, state, checkpoint metadata) of the ``trainer`` run (e.g. ``'train.gan'``) in
     ``workdir`` at ``step`` (default latest). ``build_template(config, meta)`` makes the state
-    the checkpoint restores into."""
+    the checkpoint restores into; it is only traced (``jax.eval_shape``), never run, so a
+    restore compiles nothing."""
     path = os.path.join(workdir, 'config.json')
     if not os.path.exists(path):
         raise FileNotFoundError(f'{workdir} holds no {trainer} run (no config.json); train one '
@@ -125,7 +126,8 @@ def restore_run(workdir: str, trainer: str,
     checkpointer = Checkpointer(workdir)
     try:
         meta = checkpointer.meta(step)
-        state, _ = checkpointer.restore(build_template(config, meta), step)
+        template = jax.eval_shape(lambda: build_template(config, meta))
+        state, _ = checkpointer.restore(template, step)
     finally:
         checkpointer.close()
     return config, state, meta

@@ -1,5 +1,6 @@
 """GANs: exact architectures, Ghost budgets, losses against closed forms, steps and training."""
 import functools
+import json
 import os
 
 import chex
@@ -57,6 +58,27 @@ def test_gan_resume_equals_uninterrupted_and_writes_samples(tmp_path):
                                 jax.tree.map(np.asarray, states[1]))
     assert {'step_0000003.png', 'step_0000006.png', 'latest.png'} <= set(
         os.listdir(tmp_path / 'part' / 'samples'))
+
+
+@needs_fmnist
+def test_scores_during_training_equal_a_restored_checkpoints(tmp_path, extractor_workdir):
+    """Every k steps and at the end the trainer scores the generator from memory; the scores
+    (and files) are those of ``gan.evaluate`` on the checkpoint of that step."""
+    config = tiny_gan_config()
+    config.eval.update(extractor_workdir=extractor_workdir, every_steps=3, num_samples=200,
+                       final_num_samples=300)
+    workdir = str(tmp_path / 'gan')
+    result = gan_lib.train_and_evaluate(config, workdir)
+    assert result['step'] == 6 and result['num_samples'] == 300
+    keys = ('fid', 'kid_mean', 'is_mean', 'precision', 'recall', 'class_kl', 'num_samples')
+    for step, n in ((3, 200), (6, 300)):
+        with open(os.path.join(workdir, f'eval_step_{step}.json')) as f:
+            during = json.load(f)
+        assert during['step'] == step and during['weights'] == 'ema'
+        restored = gan_lib.evaluate(workdir, extractor_workdir, n, step=step)
+        np.testing.assert_allclose([during[k] for k in keys], [restored[k] for k in keys],
+                                   rtol=1e-6)
+    assert result['fid'] == during['fid']
 
 
 @needs_fmnist

@@ -15,7 +15,7 @@ from ghostjax import data
 from ghostjax.data import subsets
 from ghostjax.training import logging as log_lib
 from ghostjax.training import loop
-from ghostjax.training.gan.evaluation import evaluate
+from ghostjax.training.gan.evaluation import GeneratorScorer, write_scores
 from ghostjax.training.gan.samples import diversity, image_grid, sample, save_png
 from ghostjax.training.gan.step import (check_config, create_models, create_state,
                                         input_pipeline, sampling_variables, step_config,
@@ -70,12 +70,24 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
             run.writer.scalars(step, {'diversity': float(diversity(jnp.asarray(images)))},
                                'samples/')
 
+        # The generator is scored from memory by process 0 alone; the others go on to the
+        # next step's collectives and wait there.
+        scorer = (GeneratorScorer(config, g_eval, meta, extractor_dir)
+                  if extractor_dir and jax.process_index() == 0 else None)
+
+        def score(step: int, state, num_samples: int) -> dict[str, Any]:
+            if scorer is None:
+                return {}
+            metrics = scorer(host_copy(sampling_variables(config, state)), num_samples)
+            metrics = write_scores(workdir, config, step, metrics)
+            run.writer.scalars(step, metrics, 'eval/')
+            log_lib.say(f'step {step}: FID {metrics["fid"]:.2f}, IS {metrics["is_mean"]:.2f}, '
+                        f'precision {metrics["precision"]:.2f}, recall {metrics["recall"]:.2f} '
+                        f'({num_samples} samples) -> {workdir}/eval_step_{step}.json')
+            return metrics
+
         def evaluate_now(step: int, state) -> None:
-            # evaluate() reads the generator from the checkpoint. Every process runs it (Orbax
-            # restores are collective); only process 0 writes.
-            run.save(step, state)
-            run.writer.scalars(step, evaluate(workdir, extractor_dir, config.eval.num_samples,
-                                              step), 'eval/')
+            score(step, state, config.eval.num_samples)
 
         t0, start = time.perf_counter(), int(state.step)
         eval_every = config.eval.get('every_steps', 0) if extractor_dir else 0
@@ -92,11 +104,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
                   'generator': config.generator.name, 'discriminator': config.discriminator.name,
                   'loss': config.loss, 'conditional': bool(config.conditional),
                   'dataset': config.dataset, 'train_examples': split.num_examples}
-        if extractor_dir:
-            metrics = evaluate(workdir, extractor_dir,
-                               config.eval.get('final_num_samples') or config.eval.num_samples,
-                               step)
-            run.writer.scalars(step, metrics, 'eval/')
-            result.update(metrics)
+        result.update(score(step, state, config.eval.get('final_num_samples')
+                            or config.eval.num_samples))
         log_lib.write_json(os.path.join(workdir, 'train_result.json'), result)
         return result
