@@ -13,6 +13,8 @@ assert jax.local_device_count() == 4, 'tests need XLA_FLAGS set before JAX is im
 import pytest  # noqa: E402
 
 from ghostjax.data import fashion_mnist  # noqa: E402
+from ghostjax.training.classifier import train_and_evaluate  # noqa: E402
+from tests.helpers import tiny_config  # noqa: E402
 
 
 def pytest_collection_modifyitems(config, items):
@@ -30,9 +32,6 @@ def pytest_collection_modifyitems(config, items):
 def extractor_workdir(tmp_path_factory) -> str:
     """A tiny domain extractor (``train.classifier`` workdir, 30 steps), trained once per session
     for the tests that score generators."""
-    from ghostjax.training.classifier import train_and_evaluate
-    from tests.helpers import tiny_config
-
     workdir = str(tmp_path_factory.mktemp('extractor'))
     train_and_evaluate(tiny_config(num_train_steps=30, checkpoint_every_steps=30), workdir)
     return workdir
