@@ -286,7 +286,9 @@ def augment() -> str:
     if cas:
         lines = ['| classifier trained on | seeds | test accuracy (CAS) |', '|---|---|---|']
         for name, records in cas.items():
-            label = 'real train split (ceiling)' if name == 'real' else f'{name} samples'
+            gan = records[0]['result'].get('gan')
+            label = ('real train split (ceiling)' if name == 'real'
+                     else f'samples of `{pathlib.PurePath(gan).name}`')
             accs = [100 * rec['result']['cas'] for rec in records]
             lines.append(f'| {label} | {len(accs)} | {mean_std(accs, ".2f")} |')
             if name == 'ghost':
