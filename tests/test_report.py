@@ -37,9 +37,25 @@ def test_study_table_reports_mean_std_over_seeds_and_the_targets(tmp_path, monke
     assert '| DCGAN-28 G + DCGAN-28 D | 2 | 15.0 ± 1.4 |' in table
     assert '| Ghost G + Ghost D | 1 | 16.5 |' in table
     assert '| 11.0M (18%) | - |' in table  # no step-time benchmark yet
-    assert "baseline's mean + std 16.4: missed" in table  # 16.5 > 15 + 1.41
+    assert "the only all-Ghost pair run so far (Ghost G + Ghost D)" in table
+    assert "baseline's mean + std over 2 seeds 16.4: missed" in table  # 16.5 > 15 + 1.41
     assert 'of the baseline\'s (at most 30%): met' in table
     assert 'IS 6.50 (at least 6.0): met' in table and 'recall 0.70 (at least 0.6): met' in table
+
+
+def test_study_targets_name_the_pairs_compared_and_a_single_seed_baseline(tmp_path, monkeypatch):
+    study = tmp_path / 'results' / 'ghostgan_study'
+    study.mkdir(parents=True)
+    runs = [('dcgan28', 0, 14.0, 5.0, 0.8, 50e6, 10e6), ('ghost_gd', 0, 20.0, 4.0, 0.5, 5e6, 6e6),
+            ('ghost_g_ghostnet_d', 0, 13.0, 4.0, 0.5, 5e6, 6e6)]
+    for run in runs:
+        (study / f'{run[0]}_s{run[1]}.json').write_text(json.dumps(_study_record(*run)))
+    monkeypatch.setattr(report, 'ROOT', tmp_path)
+    table = report.ghostgan_study()
+    assert 'the better all-Ghost pair so far (Ghost G + GhostNet D, of 2)' in table
+    assert "FID 13.0 against the baseline's 14.0 (one baseline seed" in table
+    assert 'so this verdict is provisional): met' in table
+    assert 'mean + std' not in table.split('Targets')[1]
 
 
 def test_study_figures_are_drawn_from_the_result_files(tmp_path, monkeypatch):
