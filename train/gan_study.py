@@ -2,6 +2,9 @@
 
   python -m train.gan_study --config configs/ghostgan_study_fashion_mnist.py \
       --workdir runs/ghostgan_study
+
+With ``--max_runs=1`` each process trains one (pair, seed) and exits; a machine whose memory fits
+one run but not several runs the command once per run (e.g. in a shell loop).
 """
 from absl import app, flags
 from ml_collections import config_flags
@@ -12,6 +15,8 @@ from train import cli
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file('config', None, 'Study configuration file.', lock_config=True)
 flags.DEFINE_string('workdir', None, 'Directory holding one run directory per (pair, seed).')
+flags.DEFINE_integer('max_runs', 0, 'Stop after this many runs finish in this process (0: all).',
+                     lower_bound=0)
 flags.mark_flags_as_required(['config', 'workdir'])
 
 
@@ -19,7 +24,8 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f'unexpected arguments: {argv[1:]}')
     cli.setup()
-    paths = run_study(FLAGS.config, load_pairs(FLAGS.config), FLAGS.workdir)
+    paths = run_study(FLAGS.config, load_pairs(FLAGS.config), FLAGS.workdir,
+                      FLAGS.max_runs or None)
     cli.summary(f'study: {len(paths)} runs', '', {f'run {i + 1}': p for i, p in enumerate(paths)},
                 {})
 

@@ -27,7 +27,10 @@ PAIRS = {'mlp_d': tiny_gan_config(),
 
 @needs_fmnist
 def test_study_writes_one_result_per_run_and_skips_finished_ones(tmp_path, capsys):
-    paths = run_study(_study(tmp_path), PAIRS, str(tmp_path / 'runs'))
+    paths = run_study(_study(tmp_path), PAIRS, str(tmp_path / 'runs'), max_runs=1)
+    assert [os.path.exists(p) for p in paths] == [True, False, False]
+    assert 'stopping after 1 run(s) (max_runs); 2 left' in capsys.readouterr().out
+    assert run_study(_study(tmp_path), PAIRS, str(tmp_path / 'runs')) == paths
     # seed-major: every pair's first seed before any pair's second
     assert [os.path.basename(p) for p in paths] == ['mlp_d_s0.json', 'ghost_d_s0.json',
                                                     'mlp_d_s1.json']
@@ -46,6 +49,8 @@ def test_study_writes_one_result_per_run_and_skips_finished_ones(tmp_path, capsy
 
 
 def test_bad_study_fails_before_training(tmp_path):
+    with pytest.raises(ValueError, match='max_runs must be at least 1.*got 0'):
+        run_study(_study(tmp_path), PAIRS, str(tmp_path / 'runs'), max_runs=0)
     with pytest.raises(ValueError, match=r"study.seeds names pairs \['dcgan'\]"):
         run_study(_study(tmp_path, seeds={'dcgan': (0,)}), PAIRS, str(tmp_path / 'runs'))
     with pytest.raises(ValueError, match="unknown DiffAugment operation 'zoom'"):

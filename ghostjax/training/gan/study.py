@@ -111,8 +111,16 @@ def history(workdir: str) -> list[dict[str, Any]]:
 
 
 def run_study(study: ml_collections.ConfigDict, pairs: Mapping[str, ml_collections.ConfigDict],
-              workdir: str) -> list[str]:
-    """Trains every (pair, seed) of ``study.seeds`` not yet done; returns the result paths."""
+              workdir: str, max_runs: int | None = None) -> list[str]:
+    """Trains every (pair, seed) of ``study.seeds`` not yet done, or the first ``max_runs`` of
+    them; returns the result paths of all runs, done or not.
+
+    A process's memory grows with every run it finishes (even a repeat of the same config, and
+    ``jax.clear_caches()`` does not release it), so a machine that fits one run but not several
+    runs the study with ``max_runs=1`` once per run.
+    """
+    if max_runs is not None and max_runs < 1:
+        raise ValueError(f'max_runs must be at least 1 (or None for no limit), got {max_runs}')
     unknown = sorted(set(study.seeds) - set(pairs))
     if unknown:
         raise ValueError(f'study.seeds names pairs {unknown} that study.pairs lacks; pairs: '
@@ -123,6 +131,7 @@ def run_study(study: ml_collections.ConfigDict, pairs: Mapping[str, ml_collectio
             for name in pairs if rank < len(seeds[name]) for seed in [seeds[name][rank]]]
     configs = {(n, s): run_config(pairs[n], study, s) for n, s in runs}  # all checked first
     paths = [os.path.join(study.results_dir, f'{name}_s{seed}.json') for name, seed in runs]
+    finished, todo = 0, sum(not os.path.exists(p) for p in paths)
     for i in loop.pending([(f'{n} seed {s}', p) for (n, s), p in zip(runs, paths)]):
         (name, seed), path = runs[i], paths[i]
         config = configs[name, seed]
@@ -144,4 +153,9 @@ def run_study(study: ml_collections.ConfigDict, pairs: Mapping[str, ml_collectio
                 'resumed_from_step': result['start_step'],
                 **sizes(config)})
             log_lib.say(f'{name} seed {seed} -> {path}')
+        finished += 1
+        if finished == max_runs and finished < todo:
+            log_lib.say(f'stopping after {finished} run(s) (max_runs); {todo - finished} left: '
+                        'run the study again to continue')
+            break
     return paths
