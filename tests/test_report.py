@@ -25,15 +25,20 @@ def _study_record(pair, seed, fid, is_, recall, g_macs, d_macs):
                        'train_wall_s_last_session': 600.0}}
 
 
-def test_study_table_reports_mean_std_over_seeds_and_the_targets(tmp_path, monkeypatch):
+def _study_table(tmp_path, monkeypatch, runs):
+    """The study table rendered from result files of ``runs`` = [(pair, seed, fid, ...)]."""
     study = tmp_path / 'results' / 'ghostgan_study'
     study.mkdir(parents=True)
-    runs = [('dcgan28', 0, 14.0, 5.0, 0.8, 50e6, 10e6), ('dcgan28', 1, 16.0, 5.0, 0.8, 50e6, 10e6),
-            ('ghost_gd', 0, 16.5, 6.5, 0.7, 5e6, 6e6)]
     for run in runs:
         (study / f'{run[0]}_s{run[1]}.json').write_text(json.dumps(_study_record(*run)))
     monkeypatch.setattr(report, 'ROOT', tmp_path)
-    table = report.ghostgan_study()
+    return report.ghostgan_study()
+
+
+def test_study_table_reports_mean_std_over_seeds_and_the_targets(tmp_path, monkeypatch):
+    table = _study_table(tmp_path, monkeypatch, [
+        ('dcgan28', 0, 14.0, 5.0, 0.8, 50e6, 10e6), ('dcgan28', 1, 16.0, 5.0, 0.8, 50e6, 10e6),
+        ('ghost_gd', 0, 16.5, 6.5, 0.7, 5e6, 6e6)])
     assert '| DCGAN-28 G + DCGAN-28 D | 2 | 15.0 ± 1.4 |' in table
     assert '| Ghost G + Ghost D | 1 | 16.5 |' in table
     assert '| 11.0M (18%) | - |' in table  # no step-time benchmark yet
@@ -44,14 +49,9 @@ def test_study_table_reports_mean_std_over_seeds_and_the_targets(tmp_path, monke
 
 
 def test_study_targets_name_the_pairs_compared_and_a_single_seed_baseline(tmp_path, monkeypatch):
-    study = tmp_path / 'results' / 'ghostgan_study'
-    study.mkdir(parents=True)
-    runs = [('dcgan28', 0, 14.0, 5.0, 0.8, 50e6, 10e6), ('ghost_gd', 0, 20.0, 4.0, 0.5, 5e6, 6e6),
-            ('ghost_g_ghostnet_d', 0, 13.0, 4.0, 0.5, 5e6, 6e6)]
-    for run in runs:
-        (study / f'{run[0]}_s{run[1]}.json').write_text(json.dumps(_study_record(*run)))
-    monkeypatch.setattr(report, 'ROOT', tmp_path)
-    table = report.ghostgan_study()
+    table = _study_table(tmp_path, monkeypatch, [
+        ('dcgan28', 0, 14.0, 5.0, 0.8, 50e6, 10e6), ('ghost_gd', 0, 20.0, 4.0, 0.5, 5e6, 6e6),
+        ('ghost_g_ghostnet_d', 0, 13.0, 4.0, 0.5, 5e6, 6e6)])
     assert 'the better all-Ghost pair so far (Ghost G + GhostNet D, of 2)' in table
     assert "FID 13.0 against the baseline's 14.0 (one baseline seed" in table
     assert 'so this verdict is provisional): met' in table
