@@ -1,6 +1,7 @@
 # The README's two commands. Both set everything up from nothing on Debian with Python 3.11.
 #   make run   - venv + install + offline data + the default Ghost-GAN with its FID (2-core CPU)
-#   make test  - venv + install with test extras + ruff + the whole test suite (what CI runs)
+#   make test  - venv + install with test extras + ruff + the whole test suite (what CI runs),
+#                ending with its 25 slowest tests (CI runs close to its time limit)
 #   make test-fast - the suite without the tests marked slow (development loop)
 PYTHON ?= python3
 VENV ?= .venv
@@ -58,7 +59,7 @@ lint: install-test
 	$(VENV)/bin/ruff check .
 
 test: lint data jemalloc
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=25 tests
 
 test-fast: lint data
 	$(PY) -m pytest -q -m 'not slow' tests
