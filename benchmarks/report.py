@@ -168,7 +168,7 @@ def _targets(runs: dict[str, list[dict]], finals: dict[str, dict[str, list[float
     base = fids[BASELINE]
     if len(base) > 1:
         bound = statistics.mean(base) + statistics.stdev(base)
-        against = f"the baseline's mean + std over {len(base)} seeds {bound:.1f}"
+        against = f"{bound:.1f}, the baseline's mean + one seed-std ({len(base)} seeds)"
     else:
         bound = base[0]
         against = (f"the baseline's {bound:.1f} (one baseline seed: a seed-std needs at least 2, "

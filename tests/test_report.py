@@ -43,7 +43,8 @@ def test_study_table_reports_mean_std_over_seeds_and_the_targets(tmp_path, monke
     assert '| Ghost G + Ghost D | 1 | 16.5 |' in table
     assert '| 11.0M (18%) | - |' in table  # no step-time benchmark yet
     assert "the only all-Ghost pair run so far (Ghost G + Ghost D)" in table
-    assert "baseline's mean + std over 2 seeds 16.4: missed" in table  # 16.5 > 15 + 1.41
+    # 16.5 > 15 + 1.41
+    assert "against 16.4, the baseline's mean + one seed-std (2 seeds): missed" in table
     assert 'of the baseline\'s (at most 30%): met' in table
     assert 'IS 6.50 (at least 6.0): met' in table and 'recall 0.70 (at least 0.6): met' in table
 
@@ -55,7 +56,7 @@ def test_study_targets_name_the_pairs_compared_and_a_single_seed_baseline(tmp_pa
     assert 'the better all-Ghost pair so far (Ghost G + GhostNet D, of 2)' in table
     assert "FID 13.0 against the baseline's 14.0 (one baseline seed" in table
     assert 'so this verdict is provisional): met' in table
-    assert 'mean + std' not in table.split('Targets')[1]
+    assert 'seed-std (' not in table.split('Targets')[1]
 
 
 def test_study_figures_are_drawn_from_the_result_files(tmp_path, monkeypatch):
