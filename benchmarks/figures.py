@@ -29,15 +29,10 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from benchmarks.report import ROOT, STUDY_PAIRS, study_runs  # noqa: E402
+from benchmarks.report import (ROOT, STUDY_PAIRS, SWEEP_STEP, scores_at,  # noqa: E402
+                               study_runs, sweep_points)
 from ghostjax import data  # noqa: E402
 from ghostjax.data.fashion_mnist import CLASS_NAMES  # noqa: E402
-
-SWEEP_STEP = 3000
-
-
-def _fid_at(result: dict, step: int) -> float | None:
-    return next((p['fid'] for p in result['history'] if p['step'] == step), None)
 
 
 def fid_vs_step(path: str) -> None:
@@ -48,7 +43,7 @@ def fid_vs_step(path: str) -> None:
             continue
         histories = [r['result']['history'] for r in runs[pair]]
         steps = sorted(set.intersection(*(set(p['step'] for p in h) for h in histories)))
-        fids = [[_fid_at({'history': h}, s) for h in histories] for s in steps]
+        fids = [[scores_at({'history': h}, s)['fid'] for h in histories] for s in steps]
         ax.plot(steps, [statistics.mean(f) for f in fids], marker='o', ms=3,
                 label=f'{label} ({len(histories)} seed{"s" * (len(histories) > 1)})')
         if len(histories) > 1:
@@ -63,19 +58,9 @@ def fid_vs_step(path: str) -> None:
 
 
 def compute_quality(path: str) -> None:
-    main, sweep = study_runs(), study_runs('ghostgan_widths')
-    points = []  # (label, G MACs, FID at SWEEP_STEP)
-    for pair, label in (('dcgan28', 'DCGAN-28 G'), ('ghost_g', 'Ghost G, width 32')):
-        for record in main.get(pair, [])[:1]:
-            fid = _fid_at(record['result'], SWEEP_STEP)
-            if fid is not None:
-                points.append((label, record['result']['g_macs'], fid))
-    for pair, records in sweep.items():
-        r = records[0]['result']
-        points.append((f'Ghost G, width {r["generator"]["kwargs"]["base_features"]}',
-                       r['g_macs'], _fid_at(r, SWEEP_STEP)))
+    points = [(label, r['result']['g_macs'], scores['fid']) for label, r, scores in sweep_points()]
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
-    ghost = sorted((m, f) for label, m, f in points if label.startswith('Ghost'))
+    ghost = [(m, f) for label, m, f in points if label.startswith('Ghost')]
     if ghost:
         ax.plot([m / 1e6 for m, _ in ghost], [f for _, f in ghost], '-o', label='Ghost G')
     for label, macs, fid in points:

@@ -155,6 +155,52 @@ def ghostgan_study() -> str:
         f'\nResult files: `results/ghostgan_study/` ({runs_count(records)}).\n'
 
 
+# The compute-quality sweep (configs/ghostgan_widths_fashion_mnist.py) compares generators at
+# this step: its own runs' budget, and an evaluation step of the main study's runs.
+SWEEP_STEP = 3000
+
+
+def scores_at(result: dict, step: int) -> dict | None:
+    """A run's evaluation at ``step`` (its ``history``), or None where it has none there."""
+    return next((p for p in result['history'] if p['step'] == step), None)
+
+
+def sweep_points() -> list[tuple[str, dict, dict]]:
+    """(generator, result, scores at SWEEP_STEP) of the compute-quality sweep, by G MACs: seed 0
+    of the main study's DCGAN-28 and width-32 Ghost G, and every width of
+    results/ghostgan_widths/; all against the DCGAN-28 D."""
+    main, sweep = study_runs(), study_runs('ghostgan_widths')
+    points = []
+    for pair, label in (('dcgan28', 'DCGAN-28 G'), ('ghost_g', 'Ghost G, width 32')):
+        for record in main.get(pair, [])[:1]:
+            if scores_at(record['result'], SWEEP_STEP):
+                points.append((label, record, scores_at(record['result'], SWEEP_STEP)))
+    for records in sweep.values():
+        r = records[0]['result']
+        points.append((f"Ghost G, width {r['generator']['kwargs']['base_features']}", records[0],
+                       scores_at(r, SWEEP_STEP)))
+    return sorted(points, key=lambda p: p[1]['result']['g_macs'])
+
+
+def ghostgan_widths() -> str:
+    points = sweep_points()
+    base = next((r['result'] for label, r, _ in points if label.startswith('DCGAN')), None)
+    if base is None or len(points) < 3:
+        return '\nThe sweep has no finished run yet.\n'
+    lines = ['| generator (D: DCGAN-28) | G params | G MACs (% of DCGAN-28 G) | FID | KID x 1e3 '
+             '| IS | precision | recall |', '|---|---|---|---|---|---|---|---|']
+    for label, record, s in points:
+        r = record['result']
+        lines.append(f"| {label} | {r['g_params']:,} | {r['g_macs'] / 1e6:.1f}M "
+                     f"({100 * r['g_macs'] / base['g_macs']:.0f}%) | {s['fid']:.1f} "
+                     f"| {1e3 * s['kid_mean']:.1f} | {s['is_mean']:.2f} | {s['precision']:.2f} "
+                     f"| {s['recall']:.2f} |")
+    note = (f"\nStep {SWEEP_STEP:,} at batch 64, seed 0; {points[0][2]['num_samples']:,} EMA "
+            f"samples against the test split, the extractor of the table above. DCGAN-28 and "
+            f"width 32 are the main study's step-{SWEEP_STEP:,} evaluations.\n")
+    return '\n'.join(lines) + '\n' + note + _source(*[r for _, r, _ in points])
+
+
 def _targets(runs: dict[str, list[dict]], finals: dict[str, dict[str, list[float]]],
              base_macs: float) -> str:
     """The issue's targets, met or missed, from the per-pair final scores over seeds."""
@@ -422,7 +468,8 @@ def vs_torch(allocator: str) -> str:
 
 
 RENDERERS = {'model_sizes': model_sizes, 'gan_sizes': gan_sizes, 'make_run': make_run,
-             'ghostgan_study': ghostgan_study, 'scenes': scenes, 'augment': augment,
+             'ghostgan_study': ghostgan_study,
+             'ghostgan_widths': ghostgan_widths, 'scenes': scenes, 'augment': augment,
              'anomaly': anomaly, 'anomaly_classes': anomaly_classes,
              'vs_torch_jemalloc': lambda: vs_torch('jemalloc'),
              'vs_torch_system': lambda: vs_torch('system')}

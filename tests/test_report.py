@@ -78,6 +78,30 @@ def test_study_figures_are_drawn_from_the_result_files(tmp_path, monkeypatch):
         assert path.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 
+def test_sweep_table_compares_generators_at_the_sweep_step_by_macs(tmp_path, monkeypatch):
+    def write(directory, pair, g_macs, width, fid_at_3000):
+        record = _study_record(pair, 0, 10.0, 4.0, 0.5, g_macs, 10e6)
+        scores = {'kid_mean': 0.02, 'is_mean': 3.0, 'precision': 0.7, 'recall': 0.4,
+                  'num_samples': 5000}
+        record['result']['history'] = [{'step': 1000, 'fid': 99.0, **scores},
+                                       {'step': 3000, 'fid': fid_at_3000, **scores}]
+        record['result'].update(g_params=int(g_macs / 100),
+                                generator={'name': 'ghost', 'kwargs': {'base_features': width}})
+        (tmp_path / 'results' / directory).mkdir(parents=True, exist_ok=True)
+        (tmp_path / 'results' / directory / f'{pair}_s0.json').write_text(json.dumps(record))
+
+    monkeypatch.setattr(report, 'ROOT', tmp_path)
+    write('ghostgan_study', 'dcgan28', 40e6, 0, 25.0)
+    write('ghostgan_study', 'ghost_g', 10e6, 32, 35.0)
+    assert 'no finished run' in report.ghostgan_widths()
+    write('ghostgan_widths', 'ghost_g_w16', 2e6, 16, 45.0)
+    lines = [line for line in report.ghostgan_widths().splitlines() if line.startswith('| ')]
+    assert [line.split(' | ')[0] for line in lines[1:]] == [
+        '| Ghost G, width 16', '| Ghost G, width 32', '| DCGAN-28 G']
+    assert lines[1] == '| Ghost G, width 16 | 20,000 | 2.0M (5%) | 45.0 | 20.0 | 3.00 | 0.70 | 0.40 |'
+    assert '| 40.0M (100%) | 25.0 |' in lines[3]
+
+
 def _scenes_record(tasks, map50=None, miou=None):
     test = {'examples': 1000}
     if map50 is not None:
