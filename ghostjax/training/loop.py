@@ -58,17 +58,32 @@ def load_config_file(path: str) -> ml_collections.ConfigDict:
     return runpy.run_path(path)['get_config']()
 
 
-def pending(runs: Sequence[tuple[str, str]]) -> Iterator[int]:
+def pending(runs: Sequence[tuple[str, str]], max_runs: int | None = None) -> Iterator[int]:
     """The runs of a resumable study still to do: for ``runs`` = [(label, result path)], yields
     the index of each run whose result file does not exist yet, announcing it as
-    ``[i/n] label``; a finished one is announced as done and skipped."""
+    ``[i/n] label``; a finished one is announced as done and skipped. The caller breaks out of
+    the loop when a run stops early; asking for the next index means the last one finished, and
+    after ``max_runs`` finished runs the generator says how many are left and ends."""
+    if max_runs is not None and max_runs < 1:
+        raise ValueError(f'max_runs must be at least 1 (or None for no limit), got {max_runs}')
+    return _pending(runs, max_runs)
+
+
+def _pending(runs: Sequence[tuple[str, str]], max_runs: int | None) -> Iterator[int]:
+    todo = [not os.path.exists(path) for _, path in runs]
+    finished = 0
     for i, (label, path) in enumerate(runs):
         tag = f'[{i + 1}/{len(runs)}] {label}'
-        if os.path.exists(path):
+        if not todo[i]:
             log_lib.say(f'{tag}: done ({path})')
             continue
+        if finished == max_runs:
+            log_lib.say(f'stopping after {finished} run(s) (max_runs); {sum(todo[i:])} left: '
+                        'run the study again to continue')
+            return
         log_lib.say(tag)
         yield i
+        finished += 1
 
 
 class MetricLog:

@@ -119,8 +119,6 @@ def run_study(study: ml_collections.ConfigDict, pairs: Mapping[str, ml_collectio
     ``jax.clear_caches()`` does not release it), so a machine that fits one run but not several
     runs the study with ``max_runs=1`` once per run.
     """
-    if max_runs is not None and max_runs < 1:
-        raise ValueError(f'max_runs must be at least 1 (or None for no limit), got {max_runs}')
     unknown = sorted(set(study.seeds) - set(pairs))
     if unknown:
         raise ValueError(f'study.seeds names pairs {unknown} that study.pairs lacks; pairs: '
@@ -131,8 +129,7 @@ def run_study(study: ml_collections.ConfigDict, pairs: Mapping[str, ml_collectio
             for name in pairs if rank < len(seeds[name]) for seed in [seeds[name][rank]]]
     configs = {(n, s): run_config(pairs[n], study, s) for n, s in runs}  # all checked first
     paths = [os.path.join(study.results_dir, f'{name}_s{seed}.json') for name, seed in runs]
-    finished, todo = 0, sum(not os.path.exists(p) for p in paths)
-    for i in loop.pending([(f'{n} seed {s}', p) for (n, s), p in zip(runs, paths)]):
+    for i in loop.pending([(f'{n} seed {s}', p) for (n, s), p in zip(runs, paths)], max_runs):
         (name, seed), path = runs[i], paths[i]
         config = configs[name, seed]
         run_dir = os.path.join(workdir, f'{name}_s{seed}')
@@ -153,9 +150,4 @@ def run_study(study: ml_collections.ConfigDict, pairs: Mapping[str, ml_collectio
                 'resumed_from_step': result['start_step'],
                 **sizes(config)})
             log_lib.say(f'{name} seed {seed} -> {path}')
-        finished += 1
-        if finished == max_runs and finished < todo:
-            log_lib.say(f'stopping after {finished} run(s) (max_runs); {todo - finished} left: '
-                        'run the study again to continue')
-            break
     return paths

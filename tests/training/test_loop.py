@@ -1,0 +1,29 @@
+"""The resumable-study loop: which runs it hands out, and when it stops."""
+import pytest
+
+from ghostjax.training import loop
+
+
+def _runs(tmp_path, done):
+    """Four runs whose result files exist for the indices in ``done``."""
+    runs = [(f'run {i}', str(tmp_path / f'r{i}.json')) for i in range(4)]
+    for i in done:
+        (tmp_path / f'r{i}.json').write_text('{}')
+    return runs
+
+
+def test_pending_skips_finished_runs_and_stops_after_max_runs(tmp_path, capsys):
+    runs = _runs(tmp_path, done=[1])
+    assert list(loop.pending(runs)) == [0, 2, 3]
+    capsys.readouterr()
+    assert list(loop.pending(runs, max_runs=2)) == [0, 2]
+    out = capsys.readouterr().out
+    assert '[2/4] run 1: done (' in out and '[3/4] run 2' in out
+    assert 'stopping after 2 run(s) (max_runs); 1 left' in out and '[4/4]' not in out
+    assert list(loop.pending(runs, max_runs=3)) == [0, 2, 3]  # nothing left: no stop message
+    assert 'stopping' not in capsys.readouterr().out
+
+
+def test_pending_refuses_a_limit_below_one_when_called(tmp_path):
+    with pytest.raises(ValueError, match='max_runs must be at least 1.*got 0'):
+        loop.pending(_runs(tmp_path, done=[]), max_runs=0)
