@@ -27,12 +27,21 @@ import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks.report import (ROOT, STUDY_PAIRS, SWEEP_STEP, scores_at,  # noqa: E402
                                study_runs, sweep_points)
 from ghostjax import data  # noqa: E402
 from ghostjax.data.fashion_mnist import CLASS_NAMES  # noqa: E402
+
+
+def _plain_log_ticks(axis, values: list[float]) -> None:
+    """Labels a log axis at ``values`` as plain numbers (matplotlib's default is ``a x 10^b``
+    on every minor tick)."""
+    axis.set_major_locator(ticker.FixedLocator(values))
+    axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f'{v:g}'))
+    axis.set_minor_formatter(ticker.NullFormatter())
 
 
 def fid_vs_step(path: str) -> None:
@@ -50,6 +59,7 @@ def fid_vs_step(path: str) -> None:
             ax.fill_between(steps, [min(f) for f in fids], [max(f) for f in fids], alpha=0.2)
     ax.set(xlabel='training step (batch 64)', ylabel='FID (GhostNet-FMNIST features)',
            yscale='log', title='Fashion-MNIST: FID against step')
+    _plain_log_ticks(ax.yaxis, [10, 15, 20, 30, 40, 60, 80])
     ax.grid(alpha=0.3, which='both')
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -72,6 +82,8 @@ def compute_quality(path: str) -> None:
     ax.set(xscale='log', xlabel='generator MACs per image (millions)',
            ylabel=f'FID at step {SWEEP_STEP:,} (5,000 samples)',
            title='Fashion-MNIST: quality against generator compute (DCGAN-28 D)')
+    _plain_log_ticks(ax.xaxis, [1, 2, 5, 10, 20, 50, 100])
+    ax.margins(x=0.15)
     ax.grid(alpha=0.3, which='both')
     ax.legend(fontsize=8)
     fig.tight_layout()
