@@ -50,12 +50,12 @@ def fid_vs_step(path: str) -> None:
     for pair, label in STUDY_PAIRS.items():
         if pair not in runs:
             continue
-        histories = [r['result']['history'] for r in runs[pair]]
-        steps = sorted(set.intersection(*(set(p['step'] for p in h) for h in histories)))
-        fids = [[scores_at({'history': h}, s)['fid'] for h in histories] for s in steps]
+        results = [r['result'] for r in runs[pair]]
+        steps = sorted(set.intersection(*(set(p['step'] for p in r['history']) for r in results)))
+        fids = [[scores_at(r, s)['fid'] for r in results] for s in steps]
         ax.plot(steps, [statistics.mean(f) for f in fids], marker='o', ms=3,
-                label=f'{label} ({len(histories)} seed{"s" * (len(histories) > 1)})')
-        if len(histories) > 1:
+                label=f'{label} ({len(results)} seed{"s" * (len(results) > 1)})')
+        if len(results) > 1:
             ax.fill_between(steps, [min(f) for f in fids], [max(f) for f in fids], alpha=0.2)
     ax.set(xlabel='training step (batch 64)', ylabel='FID (GhostNet-FMNIST features)',
            yscale='log', title='Fashion-MNIST: FID against step')

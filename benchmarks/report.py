@@ -169,23 +169,20 @@ def sweep_points() -> list[tuple[str, dict, dict]]:
     """(generator, result, scores at SWEEP_STEP) of the compute-quality sweep, by G MACs: seed 0
     of the main study's DCGAN-28 and width-32 Ghost G, and every width of
     results/ghostgan_widths/; all against the DCGAN-28 D."""
-    main, sweep = study_runs(), study_runs('ghostgan_widths')
-    points = []
-    for pair, label in (('dcgan28', 'DCGAN-28 G'), ('ghost_g', 'Ghost G, width 32')):
-        for record in main.get(pair, [])[:1]:
-            if scores_at(record['result'], SWEEP_STEP):
-                points.append((label, record, scores_at(record['result'], SWEEP_STEP)))
-    for records in sweep.values():
-        r = records[0]['result']
-        points.append((f"Ghost G, width {r['generator']['kwargs']['base_features']}", records[0],
-                       scores_at(r, SWEEP_STEP)))
-    return sorted(points, key=lambda p: p[1]['result']['g_macs'])
+    main = study_runs()
+    labelled = [(label, main[pair][0]) for pair, label in
+                (('dcgan28', 'DCGAN-28 G'), ('ghost_g', 'Ghost G, width 32')) if pair in main]
+    labelled += [(f"Ghost G, width {records[0]['result']['generator']['kwargs']['base_features']}",
+                  records[0]) for records in study_runs('ghostgan_widths').values()]
+    points = [(label, record, scores_at(record['result'], SWEEP_STEP))
+              for label, record in labelled]
+    return sorted((p for p in points if p[2]), key=lambda p: p[1]['result']['g_macs'])
 
 
 def ghostgan_widths() -> str:
     points = sweep_points()
     base = next((r['result'] for label, r, _ in points if label.startswith('DCGAN')), None)
-    if base is None or len(points) < 3:
+    if base is None or all(r['result']['pair'] in STUDY_PAIRS for _, r, _ in points):
         return '\nThe sweep has no finished run yet.\n'
     lines = ['| generator (D: DCGAN-28) | G params | G MACs (% of DCGAN-28 G) | FID | KID x 1e3 '
              '| IS | precision | recall |', '|---|---|---|---|---|---|---|---|']
@@ -468,8 +465,8 @@ def vs_torch(allocator: str) -> str:
 
 
 RENDERERS = {'model_sizes': model_sizes, 'gan_sizes': gan_sizes, 'make_run': make_run,
-             'ghostgan_study': ghostgan_study,
-             'ghostgan_widths': ghostgan_widths, 'scenes': scenes, 'augment': augment,
+             'ghostgan_study': ghostgan_study, 'ghostgan_widths': ghostgan_widths,
+             'scenes': scenes, 'augment': augment,
              'anomaly': anomaly, 'anomaly_classes': anomaly_classes,
              'vs_torch_jemalloc': lambda: vs_torch('jemalloc'),
              'vs_torch_system': lambda: vs_torch('system')}
