@@ -44,7 +44,7 @@ def test_study_table_reports_mean_std_over_seeds_and_the_targets(tmp_path, monke
     assert '| 11.0M (18%) | - |' in table  # no step-time benchmark yet
     assert "the only all-Ghost pair run so far (Ghost G + Ghost D)" in table
     # 16.5 > 15 + 1.41
-    assert "against 16.4, the baseline's mean + one seed-std (2 seeds): missed" in table
+    assert "against 16.4, the baseline's mean + one seed-std (2 seeds): missed by 0.1" in table
     assert 'of the baseline\'s (at most 30%): met' in table
     assert 'IS 6.50 (at least 6.0): met' in table and 'recall 0.70 (at least 0.6): met' in table
 
@@ -57,6 +57,19 @@ def test_study_targets_name_the_pairs_compared_and_a_single_seed_baseline(tmp_pa
     assert "FID 13.0 against the baseline's 14.0 (one baseline seed" in table
     assert 'so this verdict is provisional): met' in table
     assert 'seed-std (' not in table.split('Targets')[1]
+
+
+def test_study_targets_say_by_how_much_and_what_the_best_pairs_reach(tmp_path, monkeypatch):
+    table = _study_table(tmp_path, monkeypatch, [
+        ('dcgan28', 0, 14.0, 5.0, 0.8, 50e6, 10e6), ('ghost_g', 0, 20.0, 5.5, 0.65, 5e6, 10e6),
+        ('ghost_gd', 0, 30.0, 3.0, 0.2, 5e6, 6e6)])
+    targets = report.ghostgan_targets()
+    assert targets in table  # the README's line is the study table's
+    assert 'provisional): missed by 16.0;' in targets
+    assert 'IS 3.00 (at least 6.0): missed by 3.00;' in targets
+    assert 'recall 0.20 (at least 0.6): missed by 0.40.' in targets
+    assert 'the highest IS is 5.50 (Ghost G + DCGAN-28 D)' in targets
+    assert 'recall reaches 0.6 for DCGAN-28 G + DCGAN-28 D, Ghost G + DCGAN-28 D.' in targets
 
 
 def test_study_figures_are_drawn_from_the_result_files(tmp_path, monkeypatch):
