@@ -156,3 +156,13 @@ def test_scenes_figure_is_drawn_from_a_runs_predictions(tmp_path):
     path = tmp_path / 'scenes.png'
     figures.scenes_predictions(str(tmp_path / 'predictions.npz'), str(path))
     assert path.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_readme_anomaly_table_keeps_the_target_anchors_and_points_to_the_rest():
+    full, brief = report.anomaly(), report.anomaly(brief=True)
+    assert '| published: PANDA (ImageNet features) | 95.6 |' in full
+    assert 'PANDA' not in brief
+    for name in report.README_ANCHORS:
+        assert f'| published: {name} |' in brief
+    assert 'The other 6 published anchors (86.6 to 95.6)' in brief
+    assert full.split('| published:')[0] == brief.split('| published:')[0]  # same rows of ours
