@@ -230,7 +230,7 @@ def _targets(runs: dict[str, list[dict]], finals: dict[str, dict[str, list[float
     if not ghost:
         return ''
     best = min(ghost, key=lambda p: mean(p, 'fid'))
-    which = (f'the better all-Ghost pair so far ({STUDY_PAIRS[best]}, of {len(ghost)})'
+    which = (f'the better of the two all-Ghost pairs ({STUDY_PAIRS[best]})'
              if len(ghost) > 1 else f'the only all-Ghost pair run so far ({STUDY_PAIRS[best]})')
     base = finals[BASELINE]['fid']
     if len(base) > 1:
@@ -251,7 +251,7 @@ def _targets(runs: dict[str, list[dict]], finals: dict[str, dict[str, list[float
             f"(at least 6.0): {missed_by(is_ >= 6.0, 6.0 - is_, '.2f')}; recall {recall:.2f} "
             f"(at least 0.6): {missed_by(recall >= 0.6, 0.6 - recall, '.2f')}. Over every pair, "
             f"the highest IS is {mean(top_is, 'is_mean'):.2f} ({STUDY_PAIRS[top_is]}), and recall "
-            f"reaches 0.6 for {', '.join(recall_ok) or 'no pair'}.\n")
+            f"reaches 0.6 for {' and '.join(recall_ok) or 'no pair'}.\n")
 
 
 # The dense-prediction models (configs/scenes_*.py): result file -> row label, in table order.
