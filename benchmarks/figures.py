@@ -53,10 +53,11 @@ def fid_vs_step(path: str) -> None:
         results = [r['result'] for r in runs[pair]]
         steps = sorted(set.intersection(*(set(p['step'] for p in r['history']) for r in results)))
         fids = [[scores_at(r, s)['fid'] for r in results] for s in steps]
-        ax.plot(steps, [statistics.mean(f) for f in fids], marker='o', ms=3,
-                label=f'{label} ({len(results)} seed{"s" * (len(results) > 1)})')
-        if len(results) > 1:
-            ax.fill_between(steps, [min(f) for f in fids], [max(f) for f in fids], alpha=0.2)
+        line, = ax.plot(steps, [statistics.mean(f) for f in fids], marker='o', ms=3,
+                        label=f'{label} ({len(results)} seed{"s" * (len(results) > 1)})')
+        if len(results) > 1:  # the band spans the seeds, in the colour of their mean's line
+            ax.fill_between(steps, [min(f) for f in fids], [max(f) for f in fids], alpha=0.2,
+                            color=line.get_color(), linewidth=0)
     ax.set(xlabel='training step (batch 64)', ylabel='FID (GhostNet-FMNIST features)',
            yscale='log', title='Fashion-MNIST: FID against step')
     _plain_log_ticks(ax.yaxis, [10, 15, 20, 30, 40, 60, 80])
