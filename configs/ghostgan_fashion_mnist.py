@@ -1,7 +1,13 @@
 """Default Ghost-GAN on Fashion-MNIST: GhostGenerator against the DCGAN-28 discriminator, so
 that it differs from its baseline ``dcgan28_fashion_mnist.py`` in the generator only
 (non-saturating loss, Adam 2e-4, EMA). ``--config.discriminator.name=ghost`` swaps in the
-GhostDiscriminator, which at equal learning rates overpowers this generator (see README)."""
+GhostDiscriminator, which at equal learning rates overpowers this generator.
+
+  python -m train.gan --config configs/ghostgan_fashion_mnist.py --workdir runs/gan
+
+Expected at the Ghost-GAN study's budget (9,370 steps): FID near 22 under the `make run`
+extractor, about twice the baseline's, with recall near 0.75 (docs/ghostgan.md).
+"""
 import ml_collections
 
 
