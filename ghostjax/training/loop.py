@@ -21,6 +21,7 @@ import ml_collections
 import numpy as np
 
 from ghostjax import data
+from ghostjax.runtime import allocator
 from ghostjax.training import checkpoint as ckpt_lib
 from ghostjax.training import logging as log_lib
 from ghostjax.training.state import batch_sharding, host_copy, replicate
@@ -62,8 +63,9 @@ def pending(runs: Sequence[tuple[str, str]], max_runs: int | None = None) -> Ite
     """The runs of a resumable study still to do: for ``runs`` = [(label, result path)], yields
     the index of each run whose result file does not exist yet, announcing it as
     ``[i/n] label``; a finished one is announced as done and skipped. The caller breaks out of
-    the loop when a run stops early; asking for the next index means the last one finished, and
-    after ``max_runs`` finished runs the generator says how many are left and ends."""
+    the loop when a run stops early; asking for the next index means the last one finished (its
+    freed memory goes back to the OS before the next starts), and after ``max_runs`` finished
+    runs the generator says how many are left and ends."""
     if max_runs is not None and max_runs < 1:
         raise ValueError(f'max_runs must be at least 1 (or None for no limit), got {max_runs}')
     return _pending(runs, max_runs)
@@ -84,6 +86,7 @@ def _pending(runs: Sequence[tuple[str, str]], max_runs: int | None) -> Iterator[
         log_lib.say(tag)
         yield i
         finished += 1
+        allocator.release_freed_memory()
 
 
 class MetricLog:

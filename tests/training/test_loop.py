@@ -24,6 +24,17 @@ def test_pending_skips_finished_runs_and_stops_after_max_runs(tmp_path, capsys):
     assert 'stopping' not in capsys.readouterr().out
 
 
+def test_pending_releases_freed_memory_after_each_finished_run(tmp_path, monkeypatch):
+    releases = []
+    monkeypatch.setattr(loop.allocator, 'release_freed_memory', lambda: releases.append(1))
+    todo = loop.pending(_runs(tmp_path, done=[1]))
+    assert next(todo) == 0 and not releases  # run 0 in progress
+    assert next(todo) == 2 and len(releases) == 1  # run 0 finished, before run 2 starts
+    for _ in todo:
+        pass
+    assert len(releases) == 3
+
+
 def test_pending_refuses_a_limit_below_one_when_called(tmp_path):
     with pytest.raises(ValueError, match='max_runs must be at least 1.*got 0'):
         loop.pending(_runs(tmp_path, done=[]), max_runs=0)
