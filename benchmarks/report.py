@@ -254,6 +254,24 @@ def _targets(runs: dict[str, list[dict]], finals: dict[str, dict[str, list[float
             f"reaches 0.6 for {' and '.join(recall_ok) or 'no pair'}.\n")
 
 
+def study_memory() -> str:
+    """A study process's RSS at the end of each run, keeping or releasing what the allocator
+    retained between runs (``benchmarks.study_memory``)."""
+    data = load_optional('study_memory')
+    if data is None:
+        return '\nNot measured yet: `python -m benchmarks.study_memory`.\n'
+    r = data['result']
+    keep, release = r['modes']['keep'], r['modes']['release']
+    lines = ['| run | RSS at its end, nothing released (MB) | RSS at its end, released between '
+             'runs (MB) | after the release (MB) |', '|---|---|---|---|']
+    for k, rel in zip(keep, release):
+        lines.append(f"| {k['run']} | {k['rss_mb_at_end']:,} | {rel['rss_mb_at_end']:,} "
+                     f"| {rel['rss_mb_after_release']:,} |")
+    note = (f"\n{STUDY_PAIRS[r['pair']]}, one seed per run, {r['steps']} steps with two "
+            f"evaluations of {r['eval_samples']:,} samples each, under {r['malloc']}.\n")
+    return '\n'.join(lines) + '\n' + note + _source(data)
+
+
 # The dense-prediction models (configs/scenes_*.py): result file -> row label, in table order.
 SCENES = {'scenes_multitask': 'multi-task (classify + detect + segment)',
           'scenes_detect': 'detection only', 'scenes_segment': 'segmentation only'}
@@ -500,7 +518,8 @@ def vs_torch(allocator: str) -> str:
 
 RENDERERS = {'model_sizes': model_sizes, 'gan_sizes': gan_sizes, 'make_run': make_run,
              'ghostgan_study': ghostgan_study, 'ghostgan_targets': ghostgan_targets,
-             'ghostgan_widths': ghostgan_widths, 'scenes': scenes, 'augment': augment,
+             'ghostgan_widths': ghostgan_widths, 'study_memory': study_memory, 'scenes': scenes,
+             'augment': augment,
              'anomaly': anomaly, 'anomaly_brief': lambda: anomaly(brief=True),
              'anomaly_classes': anomaly_classes,
              'vs_torch_jemalloc': lambda: vs_torch('jemalloc'),

@@ -9,8 +9,8 @@ Each (pair, seed) writes results/ghostgan_study/{pair}_s{seed}.json when it fini
 the command again resumes an unfinished run and skips finished ones. The DCGAN-28 baseline and
 the all-Ghost pairs get 3 seeds, the Ghost G + DCGAN-28 D pair 1. Expected: the baseline has the
 best FID; both all-Ghost pairs reach several times its FID at under a third of its MACs
-(docs/ghostgan.md, table generated from results/ghostgan_study/). On a machine whose memory fits
-one run but not several, add --max_runs=1 and run the command once per run.
+(docs/ghostgan.md, table generated from results/ghostgan_study/). --max_runs=N stops after N
+finished runs; the next call continues.
 """
 import ml_collections
 

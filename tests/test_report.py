@@ -166,3 +166,20 @@ def test_readme_anomaly_table_keeps_the_target_anchors_and_points_to_the_rest():
         assert f'| published: {name} |' in brief
     assert 'The other 6 published anchors (86.6 to 95.6)' in brief
     assert full.split('| published:')[0] == brief.split('| published:')[0]  # same rows of ours
+
+
+def test_study_memory_table_pairs_each_run_kept_and_released(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, 'ROOT', tmp_path)
+    assert 'Not measured yet' in report.study_memory()
+    modes = {'keep': [{'run': 1, 'rss_mb_at_end': 5000, 'rss_mb_after_release': 5000},
+                      {'run': 2, 'rss_mb_at_end': 6000, 'rss_mb_after_release': 6000}],
+             'release': [{'run': 1, 'rss_mb_at_end': 4700, 'rss_mb_after_release': 900},
+                         {'run': 2, 'rss_mb_at_end': 4100, 'rss_mb_after_release': 910}]}
+    record = {'command': 'python -m benchmarks.study_memory', 'machine': 'cpu', 'jax': '0',
+              'date': 'd', 'result': {'pair': 'ghost_g_ghostnet_d', 'steps': 100,
+                                      'eval_samples': 5000, 'malloc': 'jemalloc', 'modes': modes}}
+    (tmp_path / 'results').mkdir()
+    (tmp_path / 'results' / 'study_memory.json').write_text(json.dumps(record))
+    table = report.study_memory()
+    assert '| 1 | 5,000 | 4,700 | 900 |' in table and '| 2 | 6,000 | 4,100 | 910 |' in table
+    assert 'Ghost G + GhostNet D, one seed per run, 100 steps' in table

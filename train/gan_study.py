@@ -3,8 +3,8 @@
   python -m train.gan_study --config configs/ghostgan_study_fashion_mnist.py \
       --workdir runs/ghostgan_study
 
-With ``--max_runs=1`` each process trains one (pair, seed) and exits; a machine whose memory fits
-one run but not several runs the command once per run (e.g. in a shell loop).
+With ``--max_runs=N`` the process stops after N finished runs (e.g. to fit a session); running
+the command again continues the study.
 """
 from absl import app, flags
 from ml_collections import config_flags
