@@ -18,11 +18,7 @@ from ghostjax.training import loop
 from ghostjax.training.gan.study import load_pairs, run_study
 
 STUDY = 'configs/ghostgan_study_fashion_mnist.py'
-
-
-def rss_mb() -> float:
-    with open('/proc/self/statm') as f:
-        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
+EVAL_SAMPLES = 5000  # per evaluation; each run evaluates twice (every steps // 2)
 
 
 def child(pair: str, runs: int, steps: int, release: bool, workdir: str) -> list[dict]:
@@ -30,18 +26,18 @@ def child(pair: str, runs: int, steps: int, release: bool, workdir: str) -> list
     release_fn = allocator.release_freed_memory
 
     def measured_release():
-        before = rss_mb()
+        before = allocator.resident_mb()
         if release:
             release_fn()
         points.append({'run': len(points) + 1, 'rss_mb_at_end': round(before),
-                       'rss_mb_after_release': round(rss_mb())})
+                       'rss_mb_after_release': round(allocator.resident_mb())})
 
     allocator.release_freed_memory = measured_release
     study = loop.load_config_file(STUDY)
     study.pairs = {pair: study.pairs[pair]}
     study.seeds = {pair: tuple(range(runs))}
     study.num_train_steps, study.eval_every_steps = steps, steps // 2
-    study.eval_num_samples = study.final_num_samples = 5000
+    study.eval_num_samples = study.final_num_samples = EVAL_SAMPLES
     study.results_dir = os.path.join(workdir, 'results')
     run_study(study, load_pairs(study), os.path.join(workdir, 'runs'))
     return points
@@ -74,7 +70,7 @@ def main():
             print(f"  run {p['run']}: {p['rss_mb_at_end']} MB at its end, "
                   f"{p['rss_mb_after_release']} MB after", flush=True)
     provenance.write_result(args.out, {'pair': args.pair, 'steps': args.steps,
-                                       'eval_samples': 5000, 'malloc': 'jemalloc, retaining',
+                                       'eval_samples': EVAL_SAMPLES, 'malloc': 'jemalloc, retaining',
                                        'modes': modes})
     print(f'wrote {args.out}')
 

@@ -62,6 +62,12 @@ def active() -> bool:
     return 'libjemalloc' in os.environ.get('LD_PRELOAD', '')
 
 
+def resident_mb() -> float:
+    """This process's resident memory now (not its peak), in MiB."""
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
+
+
 # mallctl's index for "every arena" (jemalloc's MALLCTL_ARENAS_ALL).
 _ALL_ARENAS = 4096
 

@@ -51,14 +51,11 @@ def _released(code: str, env: dict[str, str]) -> None:
     assert out.strip() == 'ok'
 
 
-RSS = "def rss():\n    return int(open('/proc/self/statm').read().split()[1]) * 4096 / 2**20\n"
-
-
 @pytest.mark.skipif(allocator.find_jemalloc() is None, reason='libjemalloc2 not installed')
 def test_release_gives_retained_jemalloc_memory_back_and_keeps_live_arrays():
     """Under the retaining jemalloc, hundreds of MB of freed arrays stay resident until
     released; the release returns most of them and leaves a live array intact."""
-    _released(RSS + """
+    _released("""
 import numpy as np
 from ghostjax.runtime import allocator
 assert allocator.active()
@@ -66,9 +63,9 @@ keep = np.arange(1 << 20, dtype=np.float64)
 blocks = [np.ones((5 + i % 7) << 17) for i in range(60)]
 freed = sum(b.nbytes for b in blocks) / 2**20
 del blocks
-before = rss()
+before = allocator.resident_mb()
 allocator.release_freed_memory()
-assert before - rss() > 0.8 * freed, (before, rss(), freed)
+assert before - allocator.resident_mb() > 0.8 * freed, (before, freed)
 assert keep[-1] == (1 << 20) - 1
 print('ok')
 """, dict(os.environ, **allocator.jemalloc_env()))
@@ -78,15 +75,15 @@ def test_release_trims_the_glibc_heap_without_jemalloc():
     """With the system malloc, small blocks freed below a live one stay in the heap until
     ``malloc_trim``; the release returns most of them."""
     env = {k: v for k, v in os.environ.items() if k not in ('LD_PRELOAD', 'MALLOC_CONF')}
-    _released(RSS + """
+    _released("""
 from ghostjax.runtime import allocator
 assert not allocator.active()
 blocks = [bytearray(2048) for _ in range(100_000)]
 pin = bytearray(2048)
 del blocks
-before = rss()
+before = allocator.resident_mb()
 allocator.release_freed_memory()
-assert before - rss() > 100, (before, rss())
+assert before - allocator.resident_mb() > 100, before
 assert len(pin) == 2048
 print('ok')
 """, env)
