@@ -5,7 +5,6 @@ Packages, each importing only the ones before it: ``ops`` (kernels with their VJ
 -> ``training`` -> ``compression``, ``applications`` (GAN augmentation, anomaly detection);
 ``runtime`` holds process set-up (the CPU allocator).
 """
-from ghostjax import _compat
 from ghostjax.models import (DCGAN28Discriminator, DCGAN28Generator, DCGANDiscriminator,
                              DCGANGenerator, GHOSTNET_STAGES, GhostDiscriminator, GhostGenerator,
                              GhostNet, MLPDiscriminator, MLPGenerator, create_discriminator,
@@ -13,9 +12,6 @@ from ghostjax.models import (DCGAN28Discriminator, DCGAN28Generator, DCGANDiscri
 from ghostjax.nn import (BatchNorm, Conv, ConvTranspose, DepthwiseConv, DFCAttention,
                          GhostBottleneck, GhostModule, Layers, PointwiseConv, SqueezeExcite,
                          hard_sigmoid, make_divisible)
-from ghostjax.ops import (count_macs, count_params, force_impl, model_size,
-                          resolve_depthwise_impl)
+from ghostjax.ops import count_macs, count_params, force_impl, model_size
 
 __version__ = '0.1.0'
-
-_compat.install()

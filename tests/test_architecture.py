@@ -7,7 +7,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 LAYERS = (('ghostjax.ops',), ('ghostjax.nn',), ('ghostjax.models',),
           ('ghostjax.data', 'ghostjax.metrics', 'ghostjax.optim'), ('ghostjax.training',),
           ('ghostjax.compression', 'ghostjax.applications'))
-FREE = ('ghostjax.runtime', 'ghostjax._compat')  # depend on no other ghostjax package
+FREE = ('ghostjax.runtime',)  # depends on no other ghostjax package
 
 
 def _modules():

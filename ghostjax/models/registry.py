@@ -8,7 +8,6 @@ import jax.numpy as jnp
 from ghostjax.models.dcgan import (DCGAN28Discriminator, DCGAN28Generator, DCGANDiscriminator,
                                    DCGANGenerator, MLPDiscriminator, MLPGenerator)
 from ghostjax.models.ghostgan import GhostDiscriminator, GhostGenerator, GhostNetDiscriminator
-from ghostjax.ops import policy
 
 GENERATORS = {'dcgan': DCGANGenerator, 'dcgan28': DCGAN28Generator, 'mlp': MLPGenerator,
               'ghost': GhostGenerator}
@@ -21,7 +20,6 @@ def _make(table, kind: str, name: str, kwargs: dict):
     if name not in table:
         raise ValueError(f'unknown {kind} {name!r}; expected one of {sorted(table)}')
     cls = table[name]
-    kwargs = legacy_impl(kwargs)
     fields = set(cls.__dataclass_fields__)
     if 'bn_axis_name' not in fields:  # models without BatchNorm have nothing to synchronise
         kwargs = {k: v for k, v in kwargs.items() if k != 'bn_axis_name'}
@@ -34,16 +32,6 @@ def _make(table, kind: str, name: str, kwargs: dict):
         raise ValueError(f'{cls.__name__} has no option(s) {unknown}; valid: '
                          f'{sorted(fields - {"parent", "name"})}')
     return cls(**kwargs)
-
-
-def legacy_impl(kwargs: dict) -> dict:
-    """Maps the earlier per-op flags (``depthwise_impl``, ``conv_impl``, as saved in older
-    configs) onto the one ``impl`` switch."""
-    kwargs = dict(kwargs)
-    for old in ('depthwise_impl', 'conv_impl'):
-        if old in kwargs:
-            kwargs.setdefault('impl', policy.canonical(kwargs.pop(old)))
-    return kwargs
 
 
 def create_generator(name: str, *, resolution: int, channels: int, **kwargs):

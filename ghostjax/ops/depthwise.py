@@ -151,8 +151,3 @@ def depthwise_conv(x: jax.Array, kernel: jax.Array, strides: tuple[int, int], pa
         return depthwise_conv_shifted(x, kernel, tuple(strides), tuple(map(tuple, padding)))
     return depthwise_conv_grouped(x, kernel, strides, padding)
 
-
-def resolve_depthwise_impl(impl: str) -> str:
-    """``'shifted'`` or ``'grouped'``: the depthwise form ``impl`` runs on this backend."""
-    return 'shifted' if policy.use_fast(impl, jax.default_backend() == 'cpu',
-                                        'depthwise') else 'grouped'

@@ -31,17 +31,13 @@ from typing import Iterator
 IMPLS = ('auto', 'reference', 'fast')
 OPS = ('depthwise', 'pointwise', 'conv', 'conv_transpose', 'batch_norm')
 ENV_VAR = 'GHOSTJAX_IMPL'
-# Names the earlier per-op flags used; configs and checkpoints written with them still work.
-LEGACY = {'grouped': 'reference', 'dilated': 'reference', 'xla': 'reference',
-          'shifted': 'fast', 'phases': 'fast', 'patches': 'fast'}
 
 _forced: list[str] = []
 
 
 def _one(impl: str, whole: str) -> str:
-    impl = LEGACY.get(impl, impl)
     if impl not in IMPLS:
-        raise ValueError(f'impl must be one of {IMPLS} (or legacy {sorted(LEGACY)}), '
+        raise ValueError(f'impl must be one of {IMPLS}, '
                          f"optionally with per-op exceptions like 'reference,depthwise:fast' "
                          f'(ops {OPS}), got {whole!r}')
     return impl
@@ -60,7 +56,7 @@ def parse(impl: str) -> tuple[str, dict[str, str]]:
 
 
 def canonical(impl: str) -> str:
-    """``impl`` in canonical form (legacy per-op names accepted); ValueError otherwise."""
+    """``impl`` in canonical form; ValueError otherwise."""
     default, per_op = parse(impl)
     return ','.join([default] + [f'{op}:{v}' for op, v in sorted(per_op.items())])
 

@@ -21,7 +21,6 @@ from ghostjax import data
 from ghostjax.data import subsets
 from ghostjax.data.synthetic import SyntheticSource
 from ghostjax.models.ghostnet import GhostNet
-from ghostjax.models.registry import legacy_impl
 from ghostjax.optim import create_optimizer, learning_rate_schedule
 from ghostjax.training import checkpoint as ckpt_lib
 from ghostjax.training import logging as log_lib
@@ -42,11 +41,10 @@ def create_model(config: ml_collections.ConfigDict, num_classes: int, in_channel
     extra = {'stages': stages} if stages else {}
     if m.get('ghost1_primary'):
         extra['ghost1_primary'] = tuple(m.ghost1_primary)
-    impl = legacy_impl({k: m[k] for k in ('impl', 'depthwise_impl') if k in m}).get('impl',
-                                                                                  'auto')
     return GhostNet(width=m.width, num_classes=num_classes, dropout=m.dropout,
                     in_channels=in_channels, stem_stride=m.stem_stride, version=m.version,
-                    impl=impl, dtype=DTYPES[m.dtype], bn_axis_name=bn_axis_name, **extra)
+                    impl=m.get('impl', 'auto'), dtype=DTYPES[m.dtype],
+                    bn_axis_name=bn_axis_name, **extra)
 
 
 def optimizer(config: ml_collections.ConfigDict, steps_per_epoch: int):

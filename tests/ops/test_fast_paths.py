@@ -24,19 +24,19 @@ def _rel(a, b):
     (3, 1, (2, 9, 9, 8)), (3, 2, (2, 10, 10, 8)), (5, 2, (2, 7, 7, 16)), ((1, 5), 1, (2, 6, 8, 4)),
     ((5, 1), 1, (2, 6, 8, 4)), (5, 1, (1, 4, 4, 3)),
 ])
-def test_depthwise_shifted_equals_grouped_forward_and_grad(kernel, strides, shape):
+def test_depthwise_fast_equals_reference_forward_and_grad(kernel, strides, shape):
     kx, kp, kg = jax.random.split(jax.random.key(sum(shape)), 3)
     x = jax.random.normal(kx, shape)
-    params = DepthwiseConv(kernel, strides, impl='grouped').init(kp, x)
+    params = DepthwiseConv(kernel, strides, impl='reference').init(kp, x)
     outs, grads = {}, {}
-    for impl in ('grouped', 'shifted'):
+    for impl in ('reference', 'fast'):
         m = DepthwiseConv(kernel, strides, impl=impl)
         outs[impl] = m.apply(params, x)
         cot = jax.random.normal(kg, outs[impl].shape)
         grads[impl] = jax.grad(lambda p, x: jnp.sum(m.apply(p, x) * cot), argnums=(0, 1))(params, x)
-    chex.assert_equal_shape([outs['grouped'], outs['shifted']])
-    assert _rel(outs['shifted'], outs['grouped']) < 1e-5
-    for g_s, g_g in zip(jax.tree.leaves(grads['shifted']), jax.tree.leaves(grads['grouped'])):
+    chex.assert_equal_shape([outs['reference'], outs['fast']])
+    assert _rel(outs['fast'], outs['reference']) < 1e-5
+    for g_s, g_g in zip(jax.tree.leaves(grads['fast']), jax.tree.leaves(grads['reference'])):
         assert _rel(g_s, g_g) < 1e-5
 
 
@@ -63,7 +63,7 @@ def test_depthwise_shifted_bfloat16_keeps_dtype_and_float32_accuracy_of_sums(str
 
 def test_depthwise_output_size_matches_pytorch_padding():
     # PyTorch: floor((H + 2 * (k // 2) - k) / s) + 1, e.g. 112 -> 56 and 7 -> 4 at stride 2.
-    for impl in ('grouped', 'shifted'):
+    for impl in ('reference', 'fast'):
         m = DepthwiseConv(3, 2, impl=impl)
         for h, expected in ((112, 56), (7, 4), (1, 1)):
             y = jax.eval_shape(lambda x: m.init_with_output(jax.random.key(0), x)[0],
@@ -82,7 +82,7 @@ def test_count_macs_dense_conv_and_depthwise():
     assert gj.model_size(nn.Dense(5), (2, 7))['macs'] == 2 * 7 * 5
     # 3x3 conv, 3 -> 4 channels, stride 1 SAME: out 2*8*8*4 elements, 27 MACs each.
     assert gj.model_size(nn.Conv(4, (3, 3)), x.shape)['macs'] == 2 * 8 * 8 * 4 * 27
-    for impl in ('grouped', 'shifted'):
+    for impl in ('reference', 'fast'):
         assert gj.model_size(DepthwiseConv(3, 2, impl=impl), x.shape)['macs'] == 2 * 4 * 4 * 3 * 9
     scanned = lambda x: jax.lax.scan(lambda c, _: (c @ jnp.ones((4, 4)), None), x, None, length=3)[0]
     assert gj.count_macs(scanned, jnp.zeros((2, 4))) == 3 * 2 * 4 * 4

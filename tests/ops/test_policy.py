@@ -27,10 +27,11 @@ def _tiny_ghostnet(impl='auto'):
                        stages=TINY_STAGES, impl=impl)
 
 
-def test_canonical_names_and_legacy_aliases():
+def test_canonical_names_and_no_other_spelling():
     assert [policy.canonical(i) for i in ('auto', 'reference', 'fast')] == list(policy.IMPLS)
-    assert policy.canonical('grouped') == policy.canonical('dilated') == 'reference'
-    assert policy.canonical('shifted') == policy.canonical('phases') == 'fast'
+    for old in ('grouped', 'shifted', 'phases', 'xla'):
+        with pytest.raises(ValueError, match=f"impl must be one of .* got '{old}'"):
+            policy.canonical(old)
     with pytest.raises(ValueError, match="impl must be one of .* got 'im2col'"):
         policy.canonical('im2col')
 
@@ -75,7 +76,8 @@ def test_environment_variable_sets_the_policy_for_a_process():
 
 def test_per_op_exceptions_keep_one_op_fast():
     """'reference,depthwise:fast' (what QAT runs): reference convs, the fast depthwise."""
-    assert policy.canonical('reference,depthwise:shifted') == 'reference,depthwise:fast'
+    assert policy.canonical('reference,pointwise:fast,depthwise:fast') == ('reference,depthwise:fast,'
+                                                                          'pointwise:fast')
     with pytest.raises(ValueError, match="unknown op 'dw'"):
         policy.canonical('reference,dw:fast')
     model = _tiny_ghostnet('reference,depthwise:fast')

@@ -143,11 +143,11 @@ def test_warm_start_and_a_pruned_generator_with_a_sparse_ema(tmp_path):
     g, d = gan_lib.create_models(config, 28, 1, 10)
     fresh = gan_lib.create_state(config, g, d, (28, 28, 1), jax.random.key(9))
     warm = gan_lib.warm_start(fresh, str(tmp_path / 'base'))
-    _, _, base, _ = gan_lib.restore_for_sampling(str(tmp_path / 'base'))
+    _, _, base, _ = gan_lib.restore(str(tmp_path / 'base'))
     chex.assert_trees_all_equal(warm.g.params, base.g.params)
     chex.assert_trees_all_equal(warm.ema_params, base.ema_params)
     gan_lib.train_and_evaluate(config, str(tmp_path / 'tuned'))
-    _, _, tuned, _ = gan_lib.restore_for_sampling(str(tmp_path / 'tuned'))
+    _, _, tuned, _ = gan_lib.restore(str(tmp_path / 'tuned'))
     report = pruning.sparsity_report(tuned.g.params)
     assert report['sparsity'] == pytest.approx(0.5, abs=0.01)
     masks = tuned.g.opt_state.masks

@@ -6,5 +6,3 @@ from ghostjax.training.gan.step import (GANState, StepConfig, check_config, crea
                                         create_state, ema_decay_at, restore, sampling_variables,
                                         step_config, train_step, warm_start)
 from ghostjax.training.gan.trainer import train_and_evaluate
-
-restore_for_sampling = restore  # the earlier name
