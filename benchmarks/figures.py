@@ -11,7 +11,7 @@ extra).
 
   python -m benchmarks.figures scenes runs/scenes_multitask
 
-- docs/scenes_predictions.png: the first test scenes of a ``train.dense`` run (its
+- docs/scenes_predictions.png: the first test scenes of a ``train.dense_prediction`` run (its
   ``predictions.npz``) with the predicted boxes (score >= 0.45) and the predicted mask.
 
   python -m benchmarks.figures anomaly runs/anomaly/c0_s0

@@ -19,9 +19,9 @@ from configs import dcgan28_fashion_mnist, dcgan64_celeba, ghostgan_fashion_mnis
 from ghostjax.data import scenes
 from ghostjax.ops.counting import count_macs
 from ghostjax.models.ghostnet import GhostNet
-from ghostjax.training import classifier, dense
+from ghostjax.training import classifier, dense_prediction
 from ghostjax.training import gan as gan_lib
-from ghostjax.training.state import batch_sharding, compile_step, data_mesh, replicate
+from ghostjax.training.parallel import batch_sharding, compile_step, data_mesh, replicate
 
 
 def _ghostnet(train: bool):
@@ -77,7 +77,7 @@ def gan_iteration(config, resolution: int, channels: int, batch_size: int):
 
 
 def dense_step(config):
-    """One ``dense.train_step`` of ``config`` on its first training batch, wrapped as the
+    """One ``dense_prediction.train_step`` of ``config`` on its first training batch, wrapped as the
     trainer wraps it (``compile_step`` over every local device)."""
     split = scenes.load_dense(config.dataset, split=config.train_split,
                               image_size=config.image_size,
@@ -86,11 +86,11 @@ def dense_step(config):
     batch = scenes.DensePreprocess(**config.input).apply(
         split.read_batch(np.arange(config.batch_size)))
     shape = batch['image'].shape[1:]
-    model = dense.create_model(config, split.num_classes, shape[-1], 'batch')
-    tx, _ = dense.optimizer(config, config.num_train_steps)
-    state = dense.create_state(config, model, shape, tx, jax.random.key(0))
-    cfg = dense.step_config(config, model, split.num_classes, shape[:2])
-    step_fn = functools.partial(dense.train_step, cfg=cfg)
+    model = dense_prediction.create_model(config, split.num_classes, shape[-1], 'batch')
+    tx, _ = dense_prediction.optimizer(config, config.num_train_steps)
+    state = dense_prediction.create_state(config, model, shape, tx, jax.random.key(0))
+    cfg = dense_prediction.step_config(config, model, split.num_classes, shape[:2])
+    step_fn = functools.partial(dense_prediction.train_step, cfg=cfg)
     mesh = data_mesh(all_devices=True)
     step = compile_step(step_fn, mesh)
     box = [replicate(state, mesh)]
@@ -101,7 +101,7 @@ def dense_step(config):
         box[0], metrics = step(box[0], batch, rng)
         jax.block_until_ready(metrics)
     # counted outside shard_map: the same step on a model whose BN needs no mesh axis
-    plain = dense.create_model(config, split.num_classes, shape[-1])
+    plain = dense_prediction.create_model(config, split.num_classes, shape[-1])
     return _with_macs(run, step_fn, state.replace(apply_fn=plain.apply), batch,
                       jax.random.key(1))
 

@@ -4,7 +4,7 @@ one JSON file.
   # every G/D pair of a GAN study (D step then G step, as train.gan runs them)
   python -m benchmarks.step_time --study configs/ghostgan_study_fashion_mnist.py \
       --out results/ghostgan_study_step_time.json
-  # dense-prediction configs (train.dense's step, wrapped as the trainer wraps it)
+  # dense-prediction configs (train.dense_prediction's step, wrapped as the trainer wraps it)
   python -m benchmarks.step_time --dense configs/scenes_multitask.py configs/scenes_detect.py \
       configs/scenes_segment.py --out results/scenes_step_time.json
 
@@ -38,7 +38,7 @@ def main():
     ap = argparse.ArgumentParser()
     kind = ap.add_mutually_exclusive_group(required=True)
     kind.add_argument('--study', help='a GAN study config: times each of its pairs')
-    kind.add_argument('--dense', nargs='+', help='train.dense config files')
+    kind.add_argument('--dense', nargs='+', help='train.dense_prediction config files')
     ap.add_argument('--out', required=True, help='the result JSON file')
     ap.add_argument('--iters', type=int, default=20, help='timed rounds (each config once a round)')
     ap.add_argument('--warmup', type=int, default=3)

@@ -31,7 +31,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.knn_k = 2  # as DN2 (Bergman et al. 2020)
     c.ocsvm = ml_collections.ConfigDict({'nu': 0.1, 'gamma': 'scale'})
     c.score_batch = 500
-    c.pmap = True
+    c.data_parallel = True
     c.log_every_steps = 50
     c.results_dir = 'results/anomaly'
     return c

@@ -12,7 +12,7 @@ def get_config() -> ml_collections.ConfigDict:
     c = ml_collections.ConfigDict()
     c.kind = 'classifier'
     c.checkpoint = 'runs/cls_fmnist'  # a train.classifier workdir (latest checkpoint)
-    c.pmap = True
+    c.data_parallel = True
     c.ptq = True
     # shared fine-tuning: SGD Nesterov 0.9, cosine from learning_rate, the checkpoint's
     # weight decay, augmentation and label smoothing

@@ -36,7 +36,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.b2 = 0.999
     c.batch_size = 64
     c.num_train_steps = 1000
-    c.pmap = True
+    c.data_parallel = True
     c.seed = 0
     c.log_every_steps = 50
     c.sample_every_steps = 250

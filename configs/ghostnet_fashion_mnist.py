@@ -35,7 +35,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.eval_batch_size = 500
     c.num_epochs = 6
     c.num_train_steps = 0  # > 0 overrides num_epochs
-    c.pmap = True  # data-parallel over every device of every process (False: one device)
+    c.data_parallel = True  # over every device of every process (False: the first device only)
     c.seed = 0
     c.log_every_steps = 50
     c.checkpoint_every_steps = 500

@@ -1,6 +1,6 @@
 """GhostNet 1.0x + Ghost FPN + FCOS head on Fashion-MNIST scenes: detection alone.
 
-  python -m train.dense --config configs/scenes_detect.py --workdir runs/scenes_detect \
+  python -m train.dense_prediction --config configs/scenes_detect.py --workdir runs/scenes_detect \
       --results results/scenes_detect.json
 
 Scores: results/scenes_detect.json (the README's and docs/dense.md's scenes table).

@@ -2,7 +2,7 @@
 (which classes are present), FCOS detection and semantic segmentation on one backbone and one
 Ghost FPN, the loss a weighted sum.
 
-  python -m train.dense --config configs/scenes_multitask.py --workdir runs/scenes_multitask \
+  python -m train.dense_prediction --config configs/scenes_multitask.py --workdir runs/scenes_multitask \
       --results results/scenes_multitask.json
 
 `scenes_detect.py` and `scenes_segment.py` are the single-task models of the same recipe.
@@ -40,7 +40,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.batch_size = 32
     c.eval_batch_size = 50
     c.num_train_steps = 2000  # the fixed budget: under 30 min on a 2-core CPU
-    c.pmap = True
+    c.data_parallel = True
     c.seed = 0
     c.log_every_steps = 50
     c.checkpoint_every_steps = 500

@@ -1,6 +1,6 @@
 """GhostNet 1.0x + Ghost FPN + segmentation head on Fashion-MNIST scenes: segmentation alone.
 
-  python -m train.dense --config configs/scenes_segment.py --workdir runs/scenes_segment \
+  python -m train.dense_prediction --config configs/scenes_segment.py --workdir runs/scenes_segment \
       --results results/scenes_segment.json
 
 Scores: results/scenes_segment.json (the README's and docs/dense.md's scenes table).

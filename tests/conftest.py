@@ -1,4 +1,4 @@
-"""Test setup: four host devices for pmap tests, set before JAX starts."""
+"""Test setup: four host devices for the data-parallel tests, set before JAX starts."""
 import os
 
 os.environ['XLA_FLAGS'] = (os.environ.get('XLA_FLAGS', '') +

@@ -37,7 +37,7 @@ def tiny_config(**overrides):
     c.num_train_steps = 6
     c.log_every_steps = 2
     c.checkpoint_every_steps = 3
-    c.pmap = False
+    c.data_parallel = False
     for k, v in overrides.items():
         c[k] = v
     return c
@@ -55,7 +55,7 @@ def tiny_gan_config(**kw):
     c.sample_every_steps = 3
     c.checkpoint_every_steps = 3
     c.num_grid = 16
-    c.pmap = False
+    c.data_parallel = False
     c.eval.extractor_workdir = ''  # metrics have their own tests
     for k, v in kw.items():
         c[k] = v

@@ -121,7 +121,7 @@ def _scenes_record(tasks, map50=None, miou=None):
         test.update(map=map50 / 2, map50=map50, map_small=0.1, map_medium=0.2, map_large=0.3)
     if miou is not None:
         test.update(miou=miou, pixel_accuracy=0.9)
-    return {'command': 'python -m train.dense', 'machine': 'cpu', 'jax': '0', 'date': 'd',
+    return {'command': 'python -m train.dense_prediction', 'machine': 'cpu', 'jax': '0', 'date': 'd',
             'result': {'step': 2000, 'train_wall_s': 1200.0, 'tasks': tasks,
                        'reported_split': 'test', 'test': test, 'validation': test,
                        'model': {'params': 4_500_000, 'macs': 300_000_000}}}

@@ -9,7 +9,7 @@ import ml_collections
 from absl import app, flags, logging
 
 from ghostjax.runtime import allocator, distributed, provenance
-from ghostjax.training import logging as log_lib
+from ghostjax.training import writers
 
 flags.DEFINE_string('results', None, 'Also write the result, with the command, date and '
                     'machine, to this JSON file (e.g. results/make_run_gan.json).')
@@ -35,10 +35,10 @@ def setup() -> None:
                                       init_timeout_s=f.distributed_timeout_s,
                                       heartbeat_timeout_s=f.heartbeat_timeout_s)
     if topology.num_processes > 1:
-        log_lib.say(f'{topology.num_processes} processes, {jax.device_count()} devices '
+        writers.say(f'{topology.num_processes} processes, {jax.device_count()} devices '
                     f'({jax.local_device_count()} per process); this console is process 0')
     if message := allocator.hint(jax.default_backend()):
-        log_lib.say(message)
+        writers.say(message)
 
 
 def summary(title: str, workdir: str, files: dict[str, str], scores: dict[str, float],

@@ -38,10 +38,10 @@ from ghostjax.nn.gan import discriminator_features
 from ghostjax.optim import create_optimizer
 from ghostjax.runtime import provenance
 from ghostjax.training import gan as gan_lib
-from ghostjax.training import logging as log_lib
+from ghostjax.training import writers
 from ghostjax.training import loop
-from ghostjax.training.state import (TrainState, compile_step, data_mesh, host_copy, pmean_if,
-                                     replicate)
+from ghostjax.training.parallel import compile_step, data_mesh, host_copy, pmean_if, replicate
+from ghostjax.training.state import TrainState
 
 SCORERS = ('izi_f', 'd_logit', 'knn_d', 'ocsvm')
 
@@ -117,7 +117,7 @@ def train_encoder(config: ml_collections.ConfigDict, gan_dir: str, split: data.S
     if z_dim != g_model.z_dim:
         raise ValueError(f'encoder.z_dim {z_dim} does not match the generator latent size '
                          f'{g_model.z_dim} of {gan_dir}')
-    mesh = data_mesh(all_devices=config.pmap)
+    mesh = data_mesh(all_devices=config.data_parallel)
     data.check_batch(e.batch_size, mesh.size)
     model = GhostEncoder(image_shape[0], image_shape[-1], z_dim, e.base_features,
                          bn_axis_name='batch')
@@ -292,10 +292,10 @@ def run_study(config: ml_collections.ConfigDict, workdir: str) -> list[str]:
         result = run_one(config, normal, seed, os.path.join(workdir, f'c{normal}_s{seed}'),
                          test)
         if result is None:
-            log_lib.say('stopped; run the study again to resume')
+            writers.say('stopped; run the study again to resume')
             break
         if jax.process_index() == 0:
             provenance.write_result(path, result)
             aurocs = ', '.join(f'{k} {v["auroc"]:.3f}' for k, v in result['scorers'].items())
-            log_lib.say(f'class {normal} seed {seed}: AUROC {aurocs} -> {path}')
+            writers.say(f'class {normal} seed {seed}: AUROC {aurocs} -> {path}')
     return paths

@@ -25,7 +25,7 @@ from ghostjax.data.synthetic import SyntheticSource
 from ghostjax.runtime import provenance
 from ghostjax.training import classifier
 from ghostjax.training import gan as gan_lib
-from ghostjax.training import logging as log_lib
+from ghostjax.training import writers
 from ghostjax.training import loop
 
 
@@ -90,7 +90,7 @@ def classification_accuracy_score(gan_workdir: str | None, config: ml_collection
     if gan_workdir is not None:
         source = source_from_workdir(gan_workdir, truncation=truncation, seed=config.seed)
         source.check(real.image_shape, real.num_classes)
-        log_lib.say(f'drawing {real.num_examples} images from {gan_workdir}')
+        writers.say(f'drawing {real.num_examples} images from {gan_workdir}')
         train_split = source.to_split(real.num_examples)
     result = classifier.train_and_evaluate(config, workdir, train_split=train_split)
     if 'stopped_at_step' in result:
@@ -99,7 +99,7 @@ def classification_accuracy_score(gan_workdir: str | None, config: ml_collection
            'truncation': truncation, 'train_examples': result['train_examples'],
            'steps': result['step'], 'train_wall_s': result['train_wall_s'],
            'eval_split': result['split'], 'eval_accuracy': result['accuracy']}
-    log_lib.write_json(os.path.join(workdir, 'cas.json'), out)
+    writers.write_json(os.path.join(workdir, 'cas.json'), out)
     return out
 
 
@@ -164,7 +164,7 @@ def run_study(study: ml_collections.ConfigDict, workdir: str) -> list[str]:
             return paths
         scores = {}
         for arm, (ratio, trunc) in {'real': (0.0, 0.0), **grid}.items():
-            log_lib.say(f'classifier {arm}')
+            writers.say(f'classifier {arm}')
             config = classifier_config(study, per_class, seed, gan_dir if ratio else '', ratio,
                                        trunc)
             result = classifier.train_and_evaluate(config, os.path.join(run_dir, arm),
@@ -186,7 +186,7 @@ def run_study(study: ml_collections.ConfigDict, workdir: str) -> list[str]:
                 'real_test_accuracy': scores['real']['test_accuracy'],
                 'augmented_test_accuracy': scores[chosen]['test_accuracy'],
                 'gain': scores[chosen]['test_accuracy'] - scores['real']['test_accuracy']})
-            log_lib.say(f'N={per_class} seed {seed} -> {path}')
+            writers.say(f'N={per_class} seed {seed} -> {path}')
     return paths
 
 
@@ -209,10 +209,10 @@ def run_cas(study: ml_collections.ConfigDict, workdir: str) -> list[str]:
             g_config = loop.load_config_file(gan_path)
             g_config.seed = seed
             gan_dir = os.path.join(workdir, f'cas_{name}_s{seed}', 'gan')
-            log_lib.say('GAN')
+            writers.say('GAN')
             if 'stopped_at_step' in gan_lib.train_and_evaluate(g_config, gan_dir):
                 return paths
-        log_lib.say('classifier')
+        writers.say('classifier')
         result = classification_accuracy_score(
             gan_dir, config, os.path.join(workdir, f'cas_{name}_s{seed}', 'classifier'))
         if 'stopped_at_step' in result:
@@ -220,5 +220,5 @@ def run_cas(study: ml_collections.ConfigDict, workdir: str) -> list[str]:
         if jax.process_index() == 0:
             provenance.write_result(path, {'name': name, 'seed': seed, 'gan': gan_path,
                                            'classifier': study.cas.classifier, **result})
-            log_lib.say(f'CAS {name} seed {seed} -> {path}')
+            writers.say(f'CAS {name} seed {seed} -> {path}')
     return paths

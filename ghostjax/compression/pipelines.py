@@ -31,10 +31,10 @@ from ghostjax.ops.counting import count_macs, count_params
 from ghostjax.optim import create_optimizer, pruning
 from ghostjax.training import classifier as cls_lib
 from ghostjax.training import gan as gan_lib
-from ghostjax.training import logging as log_lib
+from ghostjax.training import writers
 from ghostjax.training import loop
-from ghostjax.training.state import (TrainState, compile_step, data_mesh, host_copy,
-                                     replicate)
+from ghostjax.training.parallel import compile_step, data_mesh, host_copy, replicate
+from ghostjax.training.state import TrainState
 
 
 @flax.struct.dataclass
@@ -69,7 +69,7 @@ def save_variables(workdir: str, name: str, variables: dict) -> str:
 
 
 def _mesh(config) -> jax.sharding.Mesh:
-    return data_mesh(all_devices=config.get('pmap', True))
+    return data_mesh(all_devices=config.get('data_parallel', True))
 
 
 # --------------------------------------------------------------------------- classifier
@@ -260,5 +260,5 @@ def finetune_generator(gan_config, config, sparsity: float, workdir: str) -> dic
 def _write(workdir: str, config, rows: list[dict], metric: str, info: dict) -> dict:
     os.makedirs(workdir, exist_ok=True)
     result = {**info, 'metric': metric, 'config': config.to_dict(), 'rows': rows}
-    log_lib.write_json(os.path.join(workdir, 'compress.json'), result)
+    writers.write_json(os.path.join(workdir, 'compress.json'), result)
     return result

@@ -2,7 +2,7 @@
 
 Every process of a run calls ``initialize`` before touching any device. Afterwards
 ``jax.devices()`` lists the devices of all processes, and the data-parallel mesh of
-``ghostjax.training.state`` spans them.
+``ghostjax.training.parallel`` spans them.
 
 * Explicit: ``coordinator_address='10.0.0.1:1234', num_processes=2, process_id=k``
   (process 0 hosts the coordinator at that address).

@@ -14,7 +14,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 from jax.experimental import multihost_utils
 
-from ghostjax.training import logging as log_lib
+from ghostjax.training import writers
 
 
 class IncompatibleCheckpointError(ValueError):
@@ -103,7 +103,7 @@ class Checkpointer:
         restored = self.restore(template)
         if restored is None:
             return template
-        log_lib.say(f'resumed from step {restored[1]["step"]} ({self.directory})')
+        writers.say(f'resumed from step {restored[1]["step"]} ({self.directory})')
         return restored[0]
 
     def close(self) -> None:

@@ -23,11 +23,12 @@ from ghostjax.data.synthetic import SyntheticSource
 from ghostjax.models.ghostnet import GhostNet
 from ghostjax.optim import create_optimizer, learning_rate_schedule
 from ghostjax.training import checkpoint as ckpt_lib
-from ghostjax.training import logging as log_lib
+from ghostjax.training import writers
 from ghostjax.training import loop
 from ghostjax.training.losses import cross_entropy
-from ghostjax.training.state import (TrainState, batch_sharding, compile_step, data_mesh,
-                                     host_copy, pmean_if, replicate)
+from ghostjax.training.parallel import (batch_sharding, compile_step, data_mesh, host_copy,
+                                        pmean_if, replicate)
+from ghostjax.training.state import TrainState
 
 DTYPES = {'float32': jnp.float32, 'bfloat16': jnp.bfloat16}
 
@@ -193,7 +194,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     Returns (and writes to ``{workdir}/eval.json``) the eval split's accuracy and loss, and
     with ``config.test_split`` the test split's under ``'test'``.
     """
-    mesh = data_mesh(all_devices=config.pmap)
+    mesh = data_mesh(all_devices=config.data_parallel)
     n_real, n_synthetic = check_config(config, mesh.size)
     if n_synthetic and synthetic is None:
         raise ValueError('config.synthetic.ratio > 0 needs the generator: build it with '
@@ -229,7 +230,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                   keep=config.checkpoints_to_keep,
                   extra=lambda step: {'learning_rate': float(schedule(step))}) as run:
         state = run.resume(state)
-        log_lib.write_json(os.path.join(workdir, 'config.json'), config.to_dict())
+        writers.write_json(os.path.join(workdir, 'config.json'), config.to_dict())
 
         def evaluate_now(step: int, state) -> None:
             run.writer.scalars(step, evaluate(p_eval, state, eval_split, config, mesh), 'eval/')
@@ -253,5 +254,5 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                               if config.test_split != config.eval_split else
                               {k: result[k] for k in ('accuracy', 'loss', 'examples')})
             run.writer.scalars(step, result['test'], 'test/')
-        log_lib.write_json(os.path.join(workdir, 'eval.json'), result)
+        writers.write_json(os.path.join(workdir, 'eval.json'), result)
         return result

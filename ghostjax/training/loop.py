@@ -23,8 +23,8 @@ import numpy as np
 from ghostjax import data
 from ghostjax.runtime import allocator
 from ghostjax.training import checkpoint as ckpt_lib
-from ghostjax.training import logging as log_lib
-from ghostjax.training.state import batch_sharding, host_copy, replicate
+from ghostjax.training import writers
+from ghostjax.training.parallel import batch_sharding, host_copy, replicate
 
 # (every_steps, fn(step, state)): called after the step's checkpoint, before the last step.
 Hook = tuple[int, Callable[[int, Any], None]]
@@ -77,13 +77,13 @@ def _pending(runs: Sequence[tuple[str, str]], max_runs: int | None) -> Iterator[
     for i, (label, path) in enumerate(runs):
         tag = f'[{i + 1}/{len(runs)}] {label}'
         if not todo[i]:
-            log_lib.say(f'{tag}: done ({path})')
+            writers.say(f'{tag}: done ({path})')
             continue
         if finished == max_runs:
-            log_lib.say(f'stopping after {finished} run(s) (max_runs); {sum(todo[i:])} left: '
+            writers.say(f'stopping after {finished} run(s) (max_runs); {sum(todo[i:])} left: '
                         'run the study again to continue')
             return
-        log_lib.say(tag)
+        writers.say(tag)
         yield i
         finished += 1
         allocator.release_freed_memory()
@@ -94,7 +94,7 @@ class MetricLog:
     ``finite_keys`` (naming the first bad step), and writes means to TensorBoard / console and
     the progress bar (``postfix``: bar label -> metric name)."""
 
-    def __init__(self, writer: log_lib.MetricWriter, progress: log_lib.Progress,
+    def __init__(self, writer: writers.MetricWriter, progress: writers.Progress,
                  finite_keys: tuple[str, ...], postfix: Mapping[str, str],
                  extra: Callable[[int], dict] | None = None):
         self.writer, self.progress = writer, progress
@@ -109,7 +109,7 @@ class MetricLog:
             return
         fetched = [(i, host_copy(m)) for i, m in self.history]
         self.history.clear()
-        log_lib.check_finite(fetched, self.finite_keys)
+        writers.check_finite(fetched, self.finite_keys)
         mean = {k: float(np.mean([m[k] for _, m in fetched])) for k in fetched[0][1]}
         if self.extra:
             mean.update(self.extra(step))
@@ -123,7 +123,7 @@ def save_checkpoint(checkpointer: ckpt_lib.Checkpointer, step: int, state: Any, 
     """Saves the host ``state`` unless ``params`` hold a NaN/inf (then raises, naming the step,
     so the last good checkpoint stays the latest). Every process calls it; Orbax writes once."""
     if not all(np.all(np.isfinite(x)) for x in jax.tree.leaves(params)):
-        raise log_lib.NonFiniteLossError(step, 'parameter', float('nan'))
+        raise writers.NonFiniteLossError(step, 'parameter', float('nan'))
     checkpointer.save(step, state, {'step': step, **meta})
 
 
@@ -145,9 +145,9 @@ class Run:
         self.finite_keys, self.postfix, self.params_of = finite_keys, postfix, params_of
         self.meta, self.extra = dict(meta or {}), extra
         self.checkpointer = ckpt_lib.Checkpointer(workdir, keep=keep) if workdir else None
-        self.writer = log_lib.MetricWriter(workdir) if workdir else log_lib.MetricWriter(
+        self.writer = writers.MetricWriter(workdir) if workdir else writers.MetricWriter(
             '', enabled=False)
-        self.progress: log_lib.Progress | None = None
+        self.progress: writers.Progress | None = None
         self.log: MetricLog | None = None
         self.stopped = False
 
@@ -171,7 +171,7 @@ class Run:
         if self.checkpointer and self.checkpointer.latest_step() != step:
             host = host_copy(state)
             save_checkpoint(self.checkpointer, step, host, self.params_of(host), self.meta)
-            log_lib.say(f'checkpoint step {step} -> {os.path.join(self.workdir, "checkpoints")}')
+            writers.say(f'checkpoint step {step} -> {os.path.join(self.workdir, "checkpoints")}')
 
     def train(self, state: Any, p_step: Callable, split: data.Split,
               preprocess: data.Preprocess, *, total: int, global_batch: int, seed: int,
@@ -184,7 +184,7 @@ class Run:
         start = int(state.step)
         state, rng = replicate((state, rng), self.mesh)
         sharding = batch_sharding(self.mesh)
-        self.progress = log_lib.Progress(total, start, global_batch, self.desc)
+        self.progress = writers.Progress(total, start, global_batch, self.desc)
         self.log = MetricLog(self.writer, self.progress, self.finite_keys, self.postfix,
                              self.extra)
         step = start
@@ -204,7 +204,7 @@ class Run:
                     if every and step % every == 0 and step < total:
                         fn(step, state)
             if stop.requested:
-                log_lib.say(f'stop requested: saving step {step} and exiting')
+                writers.say(f'stop requested: saving step {step} and exiting')
                 self.stopped = True
         self.save(step, state)
         return state, step

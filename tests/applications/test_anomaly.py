@@ -28,7 +28,7 @@ def tiny_study(tmp_path, **overrides):
     c.scorers = ('izi_f', 'd_logit', 'knn_d')  # ocsvm has its own test (6,000 images: slow)
     c.encoder.update(base_features=8, steps=4, batch_size=16)
     c.score_batch = 1000
-    c.pmap = False
+    c.data_parallel = False
     c.log_every_steps = 2
     c.results_dir = str(tmp_path / 'results')
     for k, v in overrides.items():

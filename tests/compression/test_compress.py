@@ -161,7 +161,7 @@ def test_compress_classifier_end_to_end(tiny_classifier, tmp_path):
     from ghostjax.compression.pipelines import compress_classifier
     c = compress_ghostnet_fashion_mnist.get_config()
     c.checkpoint = tiny_classifier
-    c.pmap = False
+    c.data_parallel = False
     c.finetune.batch_size = 16
     c.qat.epochs = c.sparse.epochs = c.channels.epochs = 8 / 3750  # 8 steps each
     c.sparse.update_every = 2

@@ -10,7 +10,7 @@ import pytest
 
 from ghostjax import data
 from ghostjax.data import fashion_mnist
-from ghostjax.training.state import batch_sharding, data_mesh
+from ghostjax.training.parallel import batch_sharding, data_mesh
 from tests.helpers import needs_fmnist
 
 

@@ -4,6 +4,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jax.sharding import Mesh
+from jax.sharding import PartitionSpec as P
 
 import ghostjax as gj
 
@@ -115,16 +117,16 @@ def test_init_is_deterministic_for_a_key(tiny):
                             variables['params']['conv_stem']['kernel'])
 
 
-def test_pmap_init_and_apply(tiny):
+def test_apply_split_over_a_mesh_equals_one_device(tiny):
     model, variables, x, _ = tiny
     n = jax.local_device_count()
-    xs = jnp.broadcast_to(x[:1], (n, 2, 32, 32, 3))
-    keys = jnp.broadcast_to(jax.random.key_data(jax.random.key(0)), (n, 2))
-    pvars = jax.pmap(lambda k, x: model.init(jax.random.wrap_key_data(k), x))(keys, xs)
-    out = jax.pmap(model.apply)(pvars, xs)
-    chex.assert_shape(out, (n, 2, 10))
+    mesh = Mesh(np.asarray(jax.local_devices()), ('batch',))
+    xs = jnp.broadcast_to(x[:1], (2 * n, 32, 32, 3))
+    out = jax.jit(jax.shard_map(model.apply, mesh=mesh, in_specs=(P(), P('batch')),
+                                out_specs=P('batch')))(variables, xs)
+    chex.assert_shape(out, (2 * n, 10))
     np.testing.assert_allclose(out[0], out[-1], rtol=1e-6)
-    np.testing.assert_allclose(out[0], jax.jit(model.apply)(variables, x[:1].repeat(2, 0)),
+    np.testing.assert_allclose(out[:2], jax.jit(model.apply)(variables, xs[:2]),
                                rtol=1e-4, atol=1e-5)
 
 

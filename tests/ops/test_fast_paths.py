@@ -6,6 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jax.sharding import Mesh
+from jax.sharding import PartitionSpec as P
 
 import ghostjax as gj
 from ghostjax import ops
@@ -257,39 +259,44 @@ def test_batch_norm_equals_flax_in_values_gradients_and_statistics(shape, impl):
     assert_trees_close(ours_eval.apply(eval_vars, x), ref_eval.apply(eval_vars, x))
 
 
-def test_batch_norm_under_pmap_normalises_and_differentiates_like_one_device():
-    """With axis_name, statistics and the input gradient span all devices' batches: a pmapped
-    BatchNorm on 4 shards equals one BatchNorm over the whole batch, and so does flax's."""
+def test_batch_norm_over_a_mesh_normalises_and_differentiates_like_one_device():
+    """With axis_name, statistics and the input gradient span all devices' batches: a BatchNorm
+    under ``shard_map`` on 4 shards equals one BatchNorm over the whole batch, and so does
+    flax's."""
     x = jax.random.normal(jax.random.key(0), (16, 3, 3, 5)) * 2 + 1
     cot = jax.random.normal(jax.random.key(1), x.shape)
     variables = layers.BatchNorm().init(jax.random.key(2), x)
+    mesh = Mesh(np.asarray(jax.devices()[:4]), ('batch',))
+    over_mesh = lambda fn, out_specs: jax.shard_map(fn, mesh=mesh, in_specs=P('batch'),
+                                                    out_specs=out_specs, check_vma=False)
 
     def step(module, x, cot):
         def loss(params, x):
             y, upd = module.apply({**variables, 'params': params}, x, mutable=['batch_stats'])
             return jnp.sum(y * cot), upd
         (gp, gx), upd = jax.grad(loss, (0, 1), has_aux=True)(variables['params'], x)
-        return gx, upd, gp
+        return gx, upd, jax.tree.map(lambda a: a[None], gp)  # [1, ...]: one row per device
 
     def through_statistics(module, x):  # gradients that reach x via the updated statistics
         upd = module.apply(variables, x, mutable=['batch_stats'])[1]['batch_stats']
         return jnp.sum(upd['mean'] * jnp.arange(5.0) + upd['var'] ** 2)
 
     whole = step(layers.BatchNorm(), x, cot)
-    shard = lambda a: a.reshape(4, 4, *a.shape[1:])
     per_device = {}
     for name, module in (('ours', layers.BatchNorm(axis_name='batch')),
                          ('flax', nn.BatchNorm(use_running_average=False, momentum=0.9,
                                             axis_name='batch'))):
-        gx, upd, gp = jax.pmap(lambda x, c: step(module, x, c), axis_name='batch')(shard(x),
-                                                                                 shard(cot))
+        gx, upd, gp = over_mesh(lambda x, c: step(module, x, c),
+                                (P('batch'), P(), P('batch')))(x, cot)
+        chex.assert_shape(gx, x.shape)
         per_device[name] = (gx, upd, gp)
-        assert_trees_close(gx.reshape(x.shape), whole[0])
-        assert_trees_close(jax.tree.map(lambda a: a[0], upd), whole[1])
+        assert_trees_close(gx, whole[0])
+        assert_trees_close(upd, whole[1])
         # Parameter gradients are each device's share; the trainer averages them.
-        assert_trees_close(jax.tree.map(lambda a: a.sum(0), gp), whole[2])
-        per_device[name] += (jax.pmap(jax.grad(lambda x: through_statistics(module, x)),
-                                      axis_name='batch')(shard(x)),)
+        assert_trees_close(jax.tree.map(lambda a: a.sum(0), gp), jax.tree.map(lambda a: a[0],
+                                                                               whole[2]))
+        per_device[name] += (over_mesh(jax.grad(lambda x: through_statistics(module, x)),
+                                       P('batch'))(x),)
     assert_trees_close(per_device['ours'], per_device['flax'])
 
 

@@ -34,11 +34,11 @@ def main(workdir: str, process_id: int, num_processes: int, port: int, tasks: li
     distributed.initialize(f'127.0.0.1:{port}', num_processes, process_id, init_timeout_s=60,
                            heartbeat_timeout_s=5)
     if 'classifier' in tasks:
-        classifier.train_and_evaluate(tiny_config(pmap=True), os.path.join(workdir, 'cls'))
+        classifier.train_and_evaluate(tiny_config(data_parallel=True), os.path.join(workdir, 'cls'))
     if 'gan' in tasks:
         if die and process_id == 1:
             die_after_checkpoint(3)
-        gan.train_and_evaluate(sgd_gan_config(pmap=True), os.path.join(workdir, 'gan'))
+        gan.train_and_evaluate(sgd_gan_config(data_parallel=True), os.path.join(workdir, 'gan'))
     print(f'process {process_id} done', flush=True)
 
 

@@ -13,7 +13,7 @@ from jax.experimental import multihost_utils
 
 from ghostjax.training import checkpoint as ckpt_lib
 from ghostjax.training import gan as gan_lib
-from ghostjax.training import logging as log_lib
+from ghostjax.training import writers
 from ghostjax.training.classifier import train_and_evaluate
 from tests.helpers import ROOT, needs_fmnist, tiny_config
 
@@ -40,8 +40,8 @@ def test_processes_agree_on_a_stop_at_the_agreement_step(monkeypatch):
 def test_check_finite_names_the_first_bad_step():
     hist = [(4, {'loss': np.float32(1.0)}), (5, {'loss': np.float32(np.nan)}),
             (6, {'loss': np.float32(np.inf)})]
-    with pytest.raises(log_lib.NonFiniteLossError, match='non-finite loss .* at step 5'):
-        log_lib.check_finite(hist, ('loss',))
+    with pytest.raises(writers.NonFiniteLossError, match='non-finite loss .* at step 5'):
+        writers.check_finite(hist, ('loss',))
 
 
 @needs_fmnist
@@ -93,7 +93,7 @@ def test_incompatible_checkpoint_is_refused_and_kept(tmp_path):
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
     config = tiny_config(learning_rate=1e12, num_train_steps=12, checkpoint_every_steps=1,
                          log_every_steps=1, warmup_epochs=0.0, schedule='constant')
-    with pytest.raises(log_lib.NonFiniteLossError, match=r'non-finite .* at step \d+') as err:
+    with pytest.raises(writers.NonFiniteLossError, match=r'non-finite .* at step \d+') as err:
         train_and_evaluate(config, str(tmp_path))
     last = ckpt_lib.Checkpointer(str(tmp_path)).latest_step()
     assert last is not None and last <= err.value.step

@@ -84,8 +84,8 @@ def test_two_processes_equal_one_and_resume_after_a_killed_process(tmp_path):
     assert 'resumed from step 3' in out0 and 'resumed from step 3' not in out1  # console: p0
 
     # the same configs, uninterrupted, on 1 process x 4 devices (this one)
-    classifier.train_and_evaluate(tiny_config(pmap=True), str(tmp_path / 'cls'))
-    gan.train_and_evaluate(sgd_gan_config(pmap=True), str(tmp_path / 'gan'))
+    classifier.train_and_evaluate(tiny_config(data_parallel=True), str(tmp_path / 'cls'))
+    gan.train_and_evaluate(sgd_gan_config(data_parallel=True), str(tmp_path / 'gan'))
     parts = {'cls': lambda s: (s['params'], s['batch_stats']),
              'gan': lambda s: (s['g']['params'], s['g']['batch_stats'], s['d']['params'],
                                s['ema_params'])}

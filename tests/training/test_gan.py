@@ -14,7 +14,7 @@ from ghostjax.training import losses
 from ghostjax.training import checkpoint as ckpt_lib
 from ghostjax.training import gan as gan_lib
 from ghostjax.training.gan import step as gan_step
-from ghostjax.training import logging as log_lib
+from ghostjax.training import writers
 from tests.helpers import assert_trees_close, needs_fmnist, tiny_gan_config
 
 
@@ -85,7 +85,7 @@ def test_scores_during_training_equal_a_restored_checkpoints(tmp_path, extractor
 def test_gan_non_finite_loss_stops_with_the_step(tmp_path):
     config = tiny_gan_config(g_learning_rate=1e35, d_learning_rate=1e35, num_train_steps=10,
                           checkpoint_every_steps=1, log_every_steps=1)
-    with pytest.raises(log_lib.NonFiniteLossError, match=r'at step \d+'):
+    with pytest.raises(writers.NonFiniteLossError, match=r'at step \d+'):
         gan_lib.train_and_evaluate(config, str(tmp_path))
 
 

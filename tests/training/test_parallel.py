@@ -15,8 +15,7 @@ from ghostjax import data
 from ghostjax.data.synthetic import SyntheticSource
 from ghostjax.training import gan as gan_lib
 from ghostjax.training.classifier import create_train_state, train_and_evaluate, train_step
-from ghostjax.training.state import (batch_sharding, compile_step, data_mesh, host_copy,
-                                     replicate)
+from ghostjax.training.parallel import batch_sharding, compile_step, data_mesh, host_copy, replicate
 from tests.helpers import TINY_STAGES, assert_trees_close, tiny_config, tiny_gan_config
 
 
@@ -155,8 +154,8 @@ def test_host_copy_gathers_local_arrays_and_keeps_keys():
 def test_batch_not_divisible_by_the_devices_fails_before_anything_is_written(tmp_path):
     with pytest.raises(ValueError, match='global batch 18 is not divisible by the total device '
                                          r'count 4 \(1 processes, 4 devices in all\)'):
-        train_and_evaluate(tiny_config(pmap=True, batch_size=18), str(tmp_path / 'run'))
+        train_and_evaluate(tiny_config(data_parallel=True, batch_size=18), str(tmp_path / 'run'))
     with pytest.raises(ValueError, match='global batch 18 is not divisible'):
-        gan_lib.train_and_evaluate(tiny_gan_config(pmap=True, batch_size=18),
+        gan_lib.train_and_evaluate(tiny_gan_config(data_parallel=True, batch_size=18),
                                    str(tmp_path / 'gan'))
     assert not os.listdir(tmp_path)

@@ -11,7 +11,7 @@ import numpy as np
 from ghostjax import data
 from ghostjax.metrics.evaluate import evaluate_sampler, real_statistics
 from ghostjax.metrics.mode_collapse import label_histogram
-from ghostjax.training import logging as log_lib
+from ghostjax.training import writers
 from ghostjax.training.evaluation import load_extractor
 from ghostjax.training.gan.step import restore, sampling_variables
 
@@ -65,7 +65,7 @@ def generator_metrics(config, g_model, variables: dict, meta: dict, extractor: s
 def write_scores(workdir: str, config, step: int, metrics: dict[str, Any]) -> dict[str, Any]:
     """Adds the step and which weights were scored; writes ``{workdir}/eval_step_{step}.json``."""
     metrics = {**metrics, 'step': step, 'weights': 'ema' if config.ema_decay else 'generator'}
-    log_lib.write_json(os.path.join(workdir, f'eval_step_{step}.json'), metrics)
+    writers.write_json(os.path.join(workdir, f'eval_step_{step}.json'), metrics)
     return metrics
 
 

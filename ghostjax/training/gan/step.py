@@ -23,10 +23,11 @@ from ghostjax.data.synthetic import global_draw
 from ghostjax.models.registry import create_discriminator, create_generator
 from ghostjax.optim import create_optimizer, pruning
 from ghostjax.training import checkpoint as ckpt_lib
-from ghostjax.training import logging as log_lib
+from ghostjax.training import writers
 from ghostjax.training import losses
 from ghostjax.training.gan import augment as augment_lib
-from ghostjax.training.state import TrainState, pmean_if
+from ghostjax.training.parallel import pmean_if
+from ghostjax.training.state import TrainState
 
 
 class GANState(flax.struct.PyTreeNode):
@@ -217,7 +218,7 @@ def warm_start(state: GANState, workdir: str) -> GANState:
                 np.shape(a) != np.shape(b) for a, b in zip(jax.tree.leaves(new),
                                                            jax.tree.leaves(old))):
             raise ValueError(f'init_from {workdir!r} holds a different {name}')
-    log_lib.say(f'warm start from {workdir} (step {int(src.step)})')
+    writers.say(f'warm start from {workdir} (step {int(src.step)})')
     return state.replace(g=state.g.replace(params=src.g.params, batch_stats=src.g.batch_stats),
                          d=state.d.replace(params=src.d.params, batch_stats=src.d.batch_stats),
                          ema_params=src.ema_params)

@@ -23,7 +23,7 @@ import ml_collections
 from ghostjax import data
 from ghostjax.ops.counting import model_size
 from ghostjax.runtime import provenance
-from ghostjax.training import logging as log_lib
+from ghostjax.training import writers
 from ghostjax.training import loop
 from ghostjax.training.gan.step import check_config, create_models, input_pipeline
 from ghostjax.training.gan.trainer import train_and_evaluate
@@ -132,7 +132,7 @@ def run_study(study: ml_collections.ConfigDict, pairs: Mapping[str, ml_collectio
         run_dir = os.path.join(workdir, f'{name}_s{seed}')
         result = train_and_evaluate(config, run_dir)
         if 'stopped_at_step' in result:
-            log_lib.say(f'stopped at step {result["stopped_at_step"]}; run the study again to '
+            writers.say(f'stopped at step {result["stopped_at_step"]}; run the study again to '
                         'resume')
             break
         if jax.process_index() == 0:
@@ -146,5 +146,5 @@ def run_study(study: ml_collections.ConfigDict, pairs: Mapping[str, ml_collectio
                 'history': history(run_dir), 'train_wall_s_last_session': result['train_wall_s'],
                 'resumed_from_step': result['start_step'],
                 **sizes(config)})
-            log_lib.say(f'{name} seed {seed} -> {path}')
+            writers.say(f'{name} seed {seed} -> {path}')
     return paths

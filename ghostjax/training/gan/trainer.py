@@ -13,20 +13,20 @@ import numpy as np
 
 from ghostjax import data
 from ghostjax.data import subsets
-from ghostjax.training import logging as log_lib
+from ghostjax.training import writers
 from ghostjax.training import loop
 from ghostjax.training.gan.evaluation import GeneratorScorer, write_scores
 from ghostjax.training.gan.samples import diversity, image_grid, sample, save_png
 from ghostjax.training.gan.step import (check_config, create_models, create_state,
                                         input_pipeline, sampling_variables, step_config,
                                         train_step, warm_start)
-from ghostjax.training.state import compile_step, data_mesh, host_copy
+from ghostjax.training.parallel import compile_step, data_mesh, host_copy
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
     """Trains the GAN of ``config``, resuming from ``workdir``; writes samples, metrics, JSON."""
     check_config(config)
-    mesh = data_mesh(all_devices=config.pmap)
+    mesh = data_mesh(all_devices=config.data_parallel)
     data.check_batch(config.batch_size, mesh.size)
     os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
     split = data.load(config.dataset, config.train_split, config.get('data_dir') or None)
@@ -43,7 +43,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     p_sample = jax.jit(functools.partial(sample, g_eval))
     extractor_dir = config.eval.get('extractor_workdir', '')
     if extractor_dir and not os.path.exists(os.path.join(extractor_dir, 'config.json')):
-        log_lib.say(f'warning: no extractor in {extractor_dir!r}: FID/KID/IS/PR are skipped')
+        writers.say(f'warning: no extractor in {extractor_dir!r}: FID/KID/IS/PR are skipped')
         extractor_dir = ''
     meta = {'image_shape': list(image_shape), 'num_classes': split.num_classes}
     with loop.Run(workdir, mesh=mesh, desc='gan', finite_keys=('d_loss', 'g_loss'),
@@ -53,7 +53,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         state = run.resume(state)
         if int(state.step) == 0 and config.get('init_from'):
             state = warm_start(state, config.init_from)
-        log_lib.write_json(os.path.join(workdir, 'config.json'), config.to_dict())
+        writers.write_json(os.path.join(workdir, 'config.json'), config.to_dict())
         base_rng = jax.random.wrap_key_data(np.asarray(state.rng))  # a copy: state is donated
 
         def write_samples(step: int, state) -> None:
@@ -65,7 +65,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
             grid = image_grid(images)
             save_png(os.path.join(workdir, 'samples', f'step_{step:07d}.png'), grid)
             save_png(os.path.join(workdir, 'samples', 'latest.png'), grid)
-            log_lib.say(f'samples step {step} -> {workdir}/samples/step_{step:07d}.png')
+            writers.say(f'samples step {step} -> {workdir}/samples/step_{step:07d}.png')
             run.writer.image(step, 'samples', grid)
             run.writer.scalars(step, {'diversity': float(diversity(jnp.asarray(images)))},
                                'samples/')
@@ -81,7 +81,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
             metrics = scorer(host_copy(sampling_variables(config, state)), num_samples)
             metrics = write_scores(workdir, config, step, metrics)
             run.writer.scalars(step, metrics, 'eval/')
-            log_lib.say(f'step {step}: FID {metrics["fid"]:.2f}, IS {metrics["is_mean"]:.2f}, '
+            writers.say(f'step {step}: FID {metrics["fid"]:.2f}, IS {metrics["is_mean"]:.2f}, '
                         f'precision {metrics["precision"]:.2f}, recall {metrics["recall"]:.2f} '
                         f'({num_samples} samples) -> {workdir}/eval_step_{step}.json')
             return metrics
@@ -106,5 +106,5 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
                   'dataset': config.dataset, 'train_examples': split.num_examples}
         result.update(score(step, state, config.eval.get('final_num_samples')
                             or config.eval.num_samples))
-        log_lib.write_json(os.path.join(workdir, 'train_result.json'), result)
+        writers.write_json(os.path.join(workdir, 'train_result.json'), result)
         return result

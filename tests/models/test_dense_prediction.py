@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ghostjax.models.dense import (GhostNetDense, decode, fcos_targets, points, size_ranges)
+from ghostjax.models.dense_prediction import (GhostNetDense, decode, fcos_targets, points, size_ranges)
 
 STRIDES = (8, 16, 32)
 

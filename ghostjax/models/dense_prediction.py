@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ghostjax.models.ghostnet import GHOSTNET_STAGES, GhostNet, total_stride
-from ghostjax.nn.dense import FCOSHead, GhostFPN, SegmentationHead
+from ghostjax.nn.dense_prediction import FCOSHead, GhostFPN, SegmentationHead
 from ghostjax.nn.layers import Dtype, Layers
 from ghostjax.ops import boxes as box_ops
 
@@ -42,7 +42,7 @@ class GhostNetDense(nn.Module):
       stages: the backbone's bottleneck table (``GhostNet.stages``; the paper's by default);
         it must reach stride 32.
       freeze_backbone: the backbone's BatchNorm keeps its running statistics in training (the
-        optimizer leaves its weights alone: ``training.dense.optimizer``).
+        optimizer leaves its weights alone: ``training.dense_prediction.optimizer``).
     """
     num_classes: int
     tasks: Sequence[str] = ('detect',)

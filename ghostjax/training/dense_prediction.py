@@ -29,16 +29,16 @@ from ghostjax.data import scenes
 from ghostjax.metrics import detection as det_metrics
 from ghostjax.metrics import segmentation as seg_metrics
 from ghostjax.models.convert import load_torch_checkpoint
-from ghostjax.models.dense import TASKS, GhostNetDense, decode, fcos_targets, points, size_ranges
+from ghostjax.models.dense_prediction import TASKS, GhostNetDense, decode, fcos_targets, points, size_ranges
 from ghostjax.models.ghostnet import GhostNet
 from ghostjax.ops import boxes as box_ops
 from ghostjax.ops.counting import model_size
 from ghostjax.optim import create_optimizer, learning_rate_schedule
-from ghostjax.training import logging as log_lib
+from ghostjax.training import writers
 from ghostjax.training import loop
 from ghostjax.training.losses import pixel_cross_entropy, sigmoid_focal_loss
-from ghostjax.training.state import (TrainState, batch_sharding, compile_step, data_mesh,
-                                     host_copy, pmean_if)
+from ghostjax.training.parallel import batch_sharding, compile_step, data_mesh, host_copy, pmean_if
+from ghostjax.training.state import TrainState
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,7 +249,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     """Trains per ``config`` (resuming from ``workdir``), then scores the eval split; returns
     (and writes to ``{workdir}/eval.json``) the metrics."""
     check_config(config)
-    mesh = data_mesh(all_devices=config.pmap)
+    mesh = data_mesh(all_devices=config.data_parallel)
     os.makedirs(workdir, exist_ok=True)
     load = functools.partial(scenes.load_dense, config.dataset, image_size=config.image_size,
                              data_dir=config.get('data_dir') or None,
@@ -277,7 +277,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
                   params_of=lambda s: s.params, meta=meta, keep=config.checkpoints_to_keep,
                   extra=lambda step: {'learning_rate': float(schedule(step))}) as run:
         state = run.resume(state)
-        log_lib.write_json(os.path.join(workdir, 'config.json'), config.to_dict())
+        writers.write_json(os.path.join(workdir, 'config.json'), config.to_dict())
 
         def evaluate_now(step: int, state) -> None:
             run.writer.scalars(step, evaluate(p_predict, state, eval_split, config, cfg, mesh),
@@ -305,7 +305,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
                                       if isinstance(v, float)}, f'{name}/')
         write_predictions(os.path.join(workdir, 'predictions.npz'), state,
                           test_split or eval_split, config, cfg)
-        log_lib.write_json(os.path.join(workdir, 'eval.json'), result)
+        writers.write_json(os.path.join(workdir, 'eval.json'), result)
         return result
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from configs import scenes_multitask
 from ghostjax.data import scenes
-from ghostjax.training import dense
-from ghostjax.training.state import batch_sharding, compile_step, data_mesh, host_copy, replicate
+from ghostjax.training import dense_prediction
+from ghostjax.training.parallel import batch_sharding, compile_step, data_mesh, host_copy, replicate
 from tests.helpers import assert_trees_close, needs_fmnist
 
 STAGES = (((3, 16, 16, 0.0, 1),), ((3, 24, 16, 0.0, 2),), ((3, 32, 24, 0.0, 2),),
@@ -32,7 +32,7 @@ def tiny_config(**overrides):
     c.warmup_steps = 1
     c.log_every_steps = 2
     c.checkpoint_every_steps = 2
-    c.pmap = False
+    c.data_parallel = False
     for k, v in overrides.items():
         c[k] = v
     return c
@@ -59,15 +59,15 @@ def _batch(n=8, seed=0):
 @pytest.fixture(scope='module')
 def setup():
     config = tiny_config()
-    model = dense.create_model(config, 10, 1, 'batch')
-    cfg = dense.step_config(config, model, 10, (64, 64))
-    state = dense.create_state(config, model, (64, 64, 1), optax.sgd(0.01, momentum=0.9),
+    model = dense_prediction.create_model(config, 10, 1, 'batch')
+    cfg = dense_prediction.step_config(config, model, 10, (64, 64))
+    state = dense_prediction.create_state(config, model, (64, 64, 1), optax.sgd(0.01, momentum=0.9),
                                jax.random.key(0))
     return config, model, cfg, state
 
 
 def _run(cfg, state, batch, mesh, steps=2):
-    p_step = compile_step(functools.partial(dense.train_step, cfg=cfg), mesh, donate=False)
+    p_step = compile_step(functools.partial(dense_prediction.train_step, cfg=cfg), mesh, donate=False)
     state = replicate(state, mesh)
     batch = jax.device_put(batch, batch_sharding(mesh))
     for _ in range(steps):
@@ -96,7 +96,7 @@ def test_losses_without_objects_stay_finite(setup):
     batch['box_valid'][:] = False
     out = model.apply({'params': state.params, 'batch_stats': state.batch_stats},
                       batch['image'])
-    losses = dense.task_losses(out, batch, cfg)
+    losses = dense_prediction.task_losses(out, batch, cfg)
     assert all(np.isfinite(v) for v in jax.tree.leaves(losses))
     assert float(losses['giou']) == 0.0 and float(losses['centerness']) == 0.0
 
@@ -109,7 +109,7 @@ def test_losses_without_objects_stay_finite(setup):
 ])
 def test_bad_config_fails_before_building(overrides, match, tmp_path):
     with pytest.raises(ValueError, match=match):
-        dense.train_and_evaluate(tiny_config(**overrides), str(tmp_path))
+        dense_prediction.train_and_evaluate(tiny_config(**overrides), str(tmp_path))
     assert not os.listdir(tmp_path)
 
 
@@ -117,7 +117,7 @@ def test_bad_config_fails_before_building(overrides, match, tmp_path):
 def test_trainer_trains_and_scores(tmp_path):
     data_dir = str(tmp_path / 'tfds')
     config = tiny_config(data_dir=data_dir)
-    result = dense.train_and_evaluate(config, str(tmp_path / 'run'))
+    result = dense_prediction.train_and_evaluate(config, str(tmp_path / 'run'))
     assert result['step'] == 4 and result['reported_split'] == 'test'
     for split in ('validation', 'test'):
         scores = result[split]
@@ -148,14 +148,14 @@ def test_backbone_loads_released_weights_and_leaves_the_heads(tmp_path):
                 m.running_mean.normal_(0, 0.2)
     path = str(tmp_path / 'ghostnet_0.5x.pth')
     torch.save({'state_dict': tm.state_dict()}, path)
-    model = dense.create_model(tiny_config(model={'width': 0.5, 'stages': (), 'strides': (8, 16, 32),
-                                                  'seg_strides': (4, 8, 16, 32), 'tasks': ('detect',),
-                                                  'fpn_features': 16, 'head_depth': 1}),
-                               10, 3)
+    config = tiny_config(model={'width': 0.5, 'stages': (), 'strides': (8, 16, 32),
+                                'seg_strides': (4, 8, 16, 32), 'tasks': ('detect',),
+                                'fpn_features': 16, 'head_depth': 1})
+    model = dense_prediction.create_model(config, 10, 3)
     shapes = jax.eval_shape(model.init, jax.random.key(0), jax.ShapeDtypeStruct((1, 64, 64, 3),
                                                                                  np.float32))
     zeros = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)
-    params, stats = dense.load_backbone(path, model, zeros['params'], zeros['batch_stats'])
+    params, stats = dense_prediction.load_backbone(path, model, zeros['params'], zeros['batch_stats'])
     sd = tm.state_dict()
     stem = np.asarray(params['backbone']['conv_stem']['kernel'])
     np.testing.assert_array_equal(stem, sd['conv_stem.weight'].numpy().transpose(2, 3, 1, 0))

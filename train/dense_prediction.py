@@ -1,12 +1,12 @@
 """Trains GhostNet detection, segmentation or multi-task models (``model.tasks``).
 
-  python -m train.dense --config configs/scenes_multitask.py --workdir runs/scenes_multitask \
+  python -m train.dense_prediction --config configs/scenes_multitask.py --workdir runs/scenes_multitask \
       [--results results/scenes_multitask.json]
 """
 from absl import app, flags
 from ml_collections import config_flags
 
-from ghostjax.training.dense import train_and_evaluate
+from ghostjax.training.dense_prediction import train_and_evaluate
 from train import cli
 
 FLAGS = flags.FLAGS
