@@ -2,11 +2,12 @@
 one JSON file.
 
   # every G/D pair of a GAN study (D step then G step, as train.gan runs them)
-  python -m benchmarks.step_time --study configs/ghostgan_study_fashion_mnist.py \
+  python -m benchmarks.step_time --study projects/ghostgan/configs/study.py \
       --out results/ghostgan_study_step_time.json
   # dense-prediction configs (train.dense_prediction's step, wrapped as the trainer wraps it)
-  python -m benchmarks.step_time --dense configs/scenes_multitask.py configs/scenes_detect.py \
-      configs/scenes_segment.py --out results/scenes_step_time.json
+  python -m benchmarks.step_time --dense projects/scenes/configs/multitask.py \
+      projects/scenes/configs/detect.py projects/scenes/configs/segment.py \
+      --out results/scenes_step_time.json
 
 Run it alone on the machine: a training job sharing the cores makes every number meaningless.
 """

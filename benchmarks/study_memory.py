@@ -1,6 +1,6 @@
 """Resident memory of one study process across its runs, under retaining jemalloc, with and
-without ``allocator.release_freed_memory`` between runs (``loop.pending`` calls it). Each mode
-runs in its own child process: one pair of ``configs/ghostgan_study_fashion_mnist.py`` for
+without ``allocator.release_freed_memory`` between runs (``projects.common.runs.pending`` calls it). Each mode
+runs in its own child process: one pair of ``projects/ghostgan/configs/study.py`` for
 several seeds at a short budget; RSS is read when each run finishes, before and after the
 release. Writes ``results/study_memory.json``.
 
@@ -14,10 +14,10 @@ import sys
 import tempfile
 
 from ghostjax.runtime import allocator, provenance
-from ghostjax.training import loop
-from ghostjax.training.gan.study import load_pairs, run_study
+from projects.common import runs as runs_lib
+from projects.ghostgan.study import load_pairs, run_study
 
-STUDY = 'configs/ghostgan_study_fashion_mnist.py'
+STUDY = 'projects/ghostgan/configs/study.py'
 EVAL_SAMPLES = 5000  # per evaluation; each run evaluates twice (every steps // 2)
 
 
@@ -33,12 +33,11 @@ def child(pair: str, runs: int, steps: int, release: bool, workdir: str) -> list
                        'rss_mb_after_release': round(allocator.resident_mb())})
 
     allocator.release_freed_memory = measured_release
-    study = loop.load_config_file(STUDY)
+    study = runs_lib.load_config_file(STUDY)
     study.pairs = {pair: study.pairs[pair]}
     study.seeds = {pair: tuple(range(runs))}
     study.num_train_steps, study.eval_every_steps = steps, steps // 2
     study.eval_num_samples = study.final_num_samples = EVAL_SAMPLES
-    study.results_dir = os.path.join(workdir, 'results')
     run_study(study, load_pairs(study), os.path.join(workdir, 'runs'))
     return points
 

@@ -3,7 +3,7 @@
   python -m train.gan --config configs/dcgan28_fashion_mnist.py --workdir runs/gan_dcgan28
 
 Expected at the Ghost-GAN study's budget (9,370 steps): FID near 11 under the `make run`
-extractor, the study's best, with recall near 0.8 (docs/ghostgan.md).
+extractor, the study's best, with recall near 0.8 (projects/ghostgan/README.md).
 """
 from configs import ghostgan_fashion_mnist
 

@@ -6,7 +6,7 @@ GhostDiscriminator, which at equal learning rates overpowers this generator.
   python -m train.gan --config configs/ghostgan_fashion_mnist.py --workdir runs/gan
 
 Expected at the Ghost-GAN study's budget (9,370 steps): FID near 22 under the `make run`
-extractor, about twice the baseline's, with recall near 0.75 (docs/ghostgan.md).
+extractor, about twice the baseline's, with recall near 0.75 (projects/ghostgan/README.md).
 """
 import ml_collections
 
@@ -44,7 +44,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.checkpoints_to_keep = 2
     c.num_grid = 64
     c.init_from = ''  # a train.gan workdir to fine-tune from (weights, BN stats and EMA)
-    # Prune G while training (ghostjax.pruning): magnitude | global_magnitude | N:M, Zhu &
+    # Prune G while training (ghostjax.optim.pruning): magnitude | global_magnitude | N:M, Zhu &
     # Gupta ramp from step `begin` to `end`; the EMA generator is masked like G. 0: dense.
     c.g_pruning = ml_collections.ConfigDict(dict(method='magnitude', sparsity=0.0, begin=0,
                                                  end=1000, every=50))

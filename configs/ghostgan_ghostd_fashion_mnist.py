@@ -6,9 +6,9 @@ betas 0, 0.9).
 
   python -m train.gan --config configs/ghostgan_ghostd_fashion_mnist.py --workdir runs/gan_ghostd
 
-One of the four pairs of configs/ghostgan_study_fashion_mnist.py. Expected at the study's
+One of the four pairs of projects/ghostgan/configs/study.py. Expected at the study's
 budget (9,370 steps): FID in the 35-50 range under the `make run` extractor, varying widely
-with the seed, about four times the DCGAN-28 baseline's (docs/ghostgan.md).
+with the seed, about four times the DCGAN-28 baseline's (projects/ghostgan/README.md).
 """
 from configs import ghostgan_fashion_mnist
 

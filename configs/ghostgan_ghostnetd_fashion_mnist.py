@@ -5,9 +5,9 @@ only the discriminator differs.
 
   python -m train.gan --config configs/ghostgan_ghostnetd_fashion_mnist.py --workdir runs/gan_ghostnetd
 
-One of the four pairs of configs/ghostgan_study_fashion_mnist.py. Expected at the study's
+One of the four pairs of projects/ghostgan/configs/study.py. Expected at the study's
 budget (9,370 steps): FID near 40 under the `make run` extractor, with recall near 0.3, about
-four times the DCGAN-28 baseline's FID (docs/ghostgan.md).
+four times the DCGAN-28 baseline's FID (projects/ghostgan/README.md).
 """
 from configs import ghostgan_ghostd_fashion_mnist
 

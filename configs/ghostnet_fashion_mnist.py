@@ -13,7 +13,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.subset = ml_collections.ConfigDict({'per_class': 0, 'seed': 0, 'val_fraction': 0.2})
     # Images of a class-conditional train.gan run in every batch: ratio in [0, 1) of
     # batch_size; truncation 0 = plain normal latents, else their bound (see
-    # configs/augment_fashion_mnist.py).
+    # projects/augment/configs/classifier.py).
     c.synthetic = ml_collections.ConfigDict({'gan_workdir': '', 'ratio': 0.0,
                                              'truncation': 0.0, 'seed': 0})
     c.data_dir = ''  # '' = $TFDS_DATA_DIR or ~/tensorflow_datasets

@@ -1,6 +1,8 @@
-"""The package tree is the architecture: imports run one way, at module top, with no cycle."""
+"""The package tree is the architecture: imports run one way, at module top, with no cycle; the
+projects wing sits on top, and the library below knows no study."""
 import ast
 import pathlib
+import re
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # Each layer may import itself and the layers before it, never a later one.
@@ -10,23 +12,24 @@ LAYERS = (('ghostjax.ops',), ('ghostjax.nn',), ('ghostjax.models',),
 FREE = ('ghostjax.runtime',)  # depends on no other ghostjax package
 
 
-def _modules():
-    for path in sorted((ROOT / 'ghostjax').rglob('*.py')):
+def _modules(package='ghostjax'):
+    for path in sorted((ROOT / package).rglob('*.py')):
         parts = path.relative_to(ROOT).with_suffix('').parts
         yield '.'.join(parts[:-1] if parts[-1] == '__init__' else parts), path
 
 
-def _imports(path):
-    """(module imported, line, at module top) for every ghostjax import in ``path``."""
+def _imports(path, prefixes=('ghostjax',)):
+    """(module imported, names, line, at module top) for every import of ``prefixes`` in
+    ``path``."""
     tree = ast.parse(path.read_text())
     top = {id(n) for n in tree.body}
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith('ghostjax'):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(prefixes):
             names = [f'{node.module}.{a.name}' for a in node.names]
             yield node.module, names, node.lineno, id(node) in top
         elif isinstance(node, ast.Import):
             for a in node.names:
-                if a.name.startswith('ghostjax'):
+                if a.name.startswith(prefixes):
                     yield a.name, [a.name], node.lineno, id(node) in top
 
 
@@ -94,3 +97,51 @@ def test_no_import_cycle():
         b.startswith(a + '.') or a.startswith(b + '.') for a, b in zip(c.split(' -> '),
                                                                          c.split(' -> ')[1:]))]
     assert not real, real
+
+
+OUTSIDE = ('projects', 'train', 'benchmarks', 'configs', 'tests')
+
+
+def test_the_library_imports_no_project_entry_point_or_benchmark():
+    wrong = [f'{path.relative_to(ROOT)}:{line} imports {target}' for _, path in _modules()
+             for target, _, line, _ in _imports(path, OUTSIDE)]
+    assert not wrong, wrong
+
+
+def test_a_project_imports_the_library_configs_entry_helpers_itself_and_common_only():
+    wrong, late = [], []
+    for module, path in _modules('projects'):
+        own = '.'.join(module.split('.')[:2])
+        for target, _, line, top in _imports(path, OUTSIDE):
+            if not top:
+                late.append(f'{path.relative_to(ROOT)}:{line} imports {target}')
+            if not target.startswith((own, 'projects.common', 'configs', 'train')):
+                wrong.append(f'{path.relative_to(ROOT)}:{line} imports {target}')
+        late += [f'{path.relative_to(ROOT)}:{line} imports {t}'
+                 for t, _, line, top in _imports(path) if not top]
+    assert not wrong, wrong
+    assert not late, late
+
+
+# Words that name a study (its runs, its data, its applications); DiffAugment and the scenes
+# dataset are library features, not studies.
+STUDY_WORDS = re.compile(r'\b(stud(y|ies)|anomal\w*|synthetic|projects?)\b', re.I)
+
+
+def test_no_study_is_named_in_the_training_package():
+    named = [f'{path.relative_to(ROOT)}:{i}: {line.strip()}'
+             for path in sorted((ROOT / 'ghostjax' / 'training').rglob('*.py'))
+             for i, line in enumerate(path.read_text().splitlines(), 1)
+             if STUDY_WORDS.search(line)]
+    assert not named, named
+
+
+def test_no_pmap_in_configs_or_code():
+    """jit(shard_map) is the one data-parallel path; docs/design.md says why pmap is gone."""
+    found = [f'{path.relative_to(ROOT)}:{i}' for d in ('ghostjax', 'configs', 'train',
+                                                         'projects', 'benchmarks', 'tests')
+             for path in sorted((ROOT / d).rglob('*.py')) if path.name != 'test_architecture.py'
+             for i, line in enumerate(path.read_text().splitlines(), 1) if 'pmap' in line]
+    found += [f'{path.relative_to(ROOT)}' for path in sorted((ROOT / 'notebooks').glob('*'))
+              if 'pmap' in path.read_text()]
+    assert not found, found

@@ -6,7 +6,8 @@ import ml_collections
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-CONFIGS = sorted(p for p in (ROOT / 'configs').glob('*.py') if p.name != '__init__.py')
+CONFIGS = sorted(p for p in [*(ROOT / 'configs').glob('*.py'), *ROOT.glob('projects/*/configs/*.py')]
+                 if p.name != '__init__.py')
 
 
 def _strings(node):
@@ -20,11 +21,11 @@ def _strings(node):
         yield node
 
 
-@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.name)
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_config_builds_and_names_existing_config_files(path, monkeypatch):
     monkeypatch.chdir(ROOT)
     config = runpy.run_path(str(path))['get_config']()
     assert isinstance(config, ml_collections.ConfigDict)
-    named = [s for s in _strings(config.to_dict()) if s.startswith('configs/') and
+    named = [s for s in _strings(config.to_dict()) if s.startswith(('configs/', 'projects/')) and
              s.endswith('.py')]
     assert all((ROOT / s).exists() for s in named), named

@@ -1,10 +1,15 @@
-"""Every results table in README.md and docs/ is the rendering of its results/*.json."""
+"""Every results table in README.md, docs/ and the project READMEs is the rendering of its
+results/*.json, and the project reports compute what their tables say."""
 import json
 
 import numpy as np
 import pytest
 
 from benchmarks import report
+from projects.anomaly import report as anomaly_report
+from projects.common import tables
+from projects.ghostgan import report as ghostgan_report
+from projects.scenes import report as scenes_report
 
 
 def test_tables_match_their_result_files():
@@ -18,7 +23,7 @@ def test_tables_match_their_result_files():
 def _study_record(pair, seed, fid, is_, recall, g_macs, d_macs):
     final = {'fid': fid, 'kid_mean': 0.01, 'is_mean': is_, 'precision': 0.7, 'recall': recall,
              'class_kl': 0.02, 'num_samples': 10000}
-    return {'command': 'python -m train.gan_study', 'machine': 'cpu', 'jax': '0', 'date': 'd',
+    return {'command': 'python -m projects.ghostgan.main', 'machine': 'cpu', 'jax': '0', 'date': 'd',
             'result': {'pair': pair, 'seed': seed, 'steps': 100, 'batch_size': 64,
                        'final': final, 'history': [], 'g_macs': g_macs, 'd_macs': d_macs,
                        'extractor': 'assets/x', 'extractor_accuracy': 0.875,
@@ -31,8 +36,8 @@ def _study_table(tmp_path, monkeypatch, runs):
     study.mkdir(parents=True)
     for run in runs:
         (study / f'{run[0]}_s{run[1]}.json').write_text(json.dumps(_study_record(*run)))
-    monkeypatch.setattr(report, 'ROOT', tmp_path)
-    return report.ghostgan_study()
+    monkeypatch.setattr(tables, 'ROOT', tmp_path)
+    return ghostgan_report.ghostgan_study()
 
 
 def test_study_table_reports_mean_std_over_seeds_and_the_targets(tmp_path, monkeypatch):
@@ -63,7 +68,7 @@ def test_study_targets_say_by_how_much_and_what_the_best_pairs_reach(tmp_path, m
     table = _study_table(tmp_path, monkeypatch, [
         ('dcgan28', 0, 14.0, 5.0, 0.8, 50e6, 10e6), ('ghost_g', 0, 20.0, 5.5, 0.65, 5e6, 10e6),
         ('ghost_gd', 0, 30.0, 3.0, 0.2, 5e6, 6e6)])
-    targets = report.ghostgan_targets()
+    targets = ghostgan_report.ghostgan_targets()
     assert targets in table  # the README's line is the study table's
     assert 'provisional): missed by 16.0;' in targets
     assert 'IS 3.00 (at least 6.0): missed by 3.00;' in targets
@@ -73,7 +78,8 @@ def test_study_targets_say_by_how_much_and_what_the_best_pairs_reach(tmp_path, m
 
 
 def test_study_figures_are_drawn_from_the_result_files(tmp_path, monkeypatch):
-    figures = pytest.importorskip('benchmarks.figures')
+    pytest.importorskip('matplotlib')
+    from projects.ghostgan import figures
     for directory, runs in (('ghostgan_study', [('dcgan28', 0), ('dcgan28', 1), ('ghost_g', 0)]),
                             ('ghostgan_widths', [('ghost_g_w16', 0)])):
         (tmp_path / 'results' / directory).mkdir(parents=True)
@@ -84,7 +90,7 @@ def test_study_figures_are_drawn_from_the_result_files(tmp_path, monkeypatch):
             record['result']['generator'] = {'name': 'ghost', 'kwargs': {'base_features': 16}}
             (tmp_path / 'results' / directory / f'{pair}_s{seed}.json').write_text(
                 json.dumps(record))
-    monkeypatch.setattr(report, 'ROOT', tmp_path)
+    monkeypatch.setattr(tables, 'ROOT', tmp_path)
     for draw in (figures.fid_vs_step, figures.compute_quality):
         path = tmp_path / f'{draw.__name__}.png'
         draw(str(path))
@@ -103,12 +109,12 @@ def test_sweep_table_compares_generators_at_the_sweep_step_by_macs(tmp_path, mon
         (tmp_path / 'results' / directory).mkdir(parents=True, exist_ok=True)
         (tmp_path / 'results' / directory / f'{pair}_s0.json').write_text(json.dumps(record))
 
-    monkeypatch.setattr(report, 'ROOT', tmp_path)
+    monkeypatch.setattr(tables, 'ROOT', tmp_path)
     write('ghostgan_study', 'dcgan28', 40e6, 0, 25.0)
     write('ghostgan_study', 'ghost_g', 10e6, 32, 35.0)
-    assert 'no finished run' in report.ghostgan_widths()
+    assert 'no finished run' in ghostgan_report.ghostgan_widths()
     write('ghostgan_widths', 'ghost_g_w16', 2e6, 16, 45.0)
-    lines = [line for line in report.ghostgan_widths().splitlines() if line.startswith('| ')]
+    lines = [line for line in ghostgan_report.ghostgan_widths().splitlines() if line.startswith('| ')]
     assert [line.split(' | ')[0] for line in lines[1:]] == [
         '| Ghost G, width 16', '| Ghost G, width 32', '| DCGAN-28 G']
     assert lines[1] == '| Ghost G, width 16 | 20,000 | 2.0M (5%) | 45.0 | 20.0 | 3.00 | 0.70 | 0.40 |'
@@ -133,8 +139,8 @@ def test_scenes_table_reports_test_scores_over_seeds_and_the_targets(tmp_path, m
                          ('scenes_detect_s1', _scenes_record(['detect'], map50=0.72)),
                          ('scenes_segment', _scenes_record(['segment'], miou=0.6))):
         (tmp_path / 'results' / f'{name}.json').write_text(json.dumps(record))
-    monkeypatch.setattr(report, 'ROOT', tmp_path)
-    table = report.scenes()
+    monkeypatch.setattr(tables, 'ROOT', tmp_path)
+    table = scenes_report.scenes()
     assert ('| detection only | 2 | 4.50M | 300M | 0.380 ± 0.028 | 0.760 ± 0.057 '
             '| 0.10 ± 0.00 / 0.20 ± 0.00 | - |') in table
     assert '| segmentation only | 1 | 4.50M | 300M | - | - | - | 0.600 | 0.900 | - | - |' in table
@@ -145,7 +151,8 @@ def test_scenes_table_reports_test_scores_over_seeds_and_the_targets(tmp_path, m
 
 
 def test_scenes_figure_is_drawn_from_a_runs_predictions(tmp_path):
-    figures = pytest.importorskip('benchmarks.figures')
+    pytest.importorskip('matplotlib')
+    from projects.scenes import figures
     rng = np.random.default_rng(0)
     boxes = np.array([[[10, 10, 40, 50], [60, 60, 100, 90]]] * 2, np.float32)
     np.savez(tmp_path / 'predictions.npz',
@@ -159,18 +166,18 @@ def test_scenes_figure_is_drawn_from_a_runs_predictions(tmp_path):
 
 
 def test_readme_anomaly_table_keeps_the_target_anchors_and_points_to_the_rest():
-    full, brief = report.anomaly(), report.anomaly(brief=True)
+    full, brief = anomaly_report.anomaly(), anomaly_report.anomaly(brief=True)
     assert '| published: PANDA (ImageNet features) | 95.6 |' in full
     assert 'PANDA' not in brief
-    for name in report.README_ANCHORS:
+    for name in anomaly_report.README_ANCHORS:
         assert f'| published: {name} |' in brief
     assert 'The other 6 published anchors (86.6 to 95.6)' in brief
     assert full.split('| published:')[0] == brief.split('| published:')[0]  # same rows of ours
 
 
 def test_study_memory_table_pairs_each_run_kept_and_released(tmp_path, monkeypatch):
-    monkeypatch.setattr(report, 'ROOT', tmp_path)
-    assert 'Not measured yet' in report.study_memory()
+    monkeypatch.setattr(tables, 'ROOT', tmp_path)
+    assert 'Not measured yet' in ghostgan_report.study_memory()
     modes = {'keep': [{'run': 1, 'rss_mb_at_end': 5000, 'rss_mb_after_release': 5000},
                       {'run': 2, 'rss_mb_at_end': 6000, 'rss_mb_after_release': 6000}],
              'release': [{'run': 1, 'rss_mb_at_end': 4700, 'rss_mb_after_release': 900},
@@ -180,6 +187,6 @@ def test_study_memory_table_pairs_each_run_kept_and_released(tmp_path, monkeypat
                                       'eval_samples': 5000, 'malloc': 'jemalloc', 'modes': modes}}
     (tmp_path / 'results').mkdir()
     (tmp_path / 'results' / 'study_memory.json').write_text(json.dumps(record))
-    table = report.study_memory()
+    table = ghostgan_report.study_memory()
     assert '| 1 | 5,000 | 4,700 | 900 |' in table and '| 2 | 6,000 | 4,100 | 910 |' in table
     assert 'Ghost G + GhostNet D, one seed per run, 100 steps' in table

@@ -7,7 +7,7 @@ conditional GAN mixed into every batch (the config's ``subset`` and ``synthetic`
 from absl import app, flags
 from ml_collections import config_flags
 
-from ghostjax.applications.augment import source_from_config
+from ghostjax.applications.augment import extension_from_config
 from ghostjax.training.classifier import train_and_evaluate
 from train import cli
 
@@ -22,7 +22,7 @@ def main(argv):
         raise app.UsageError(f'unexpected arguments: {argv[1:]}')
     cli.setup()
     result = train_and_evaluate(FLAGS.config, FLAGS.workdir,
-                                synthetic=source_from_config(FLAGS.config))
+                                extension_from_config(FLAGS.config))
     title = (f'stopped at step {result["stopped_at_step"]}' if 'stopped_at_step' in result
              else f'done: step {result["step"]} in {result["train_wall_s"]:.0f} s')
     files = {'checkpoints': 'checkpoints', 'TensorBoard': 'tensorboard', 'result': 'eval.json'}

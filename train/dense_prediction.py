@@ -1,7 +1,7 @@
 """Trains GhostNet detection, segmentation or multi-task models (``model.tasks``).
 
-  python -m train.dense_prediction --config configs/scenes_multitask.py --workdir runs/scenes_multitask \
-      [--results results/scenes_multitask.json]
+  python -m train.dense_prediction --config projects/scenes/configs/multitask.py \
+      --workdir runs/scenes_multitask
 """
 from absl import app, flags
 from ml_collections import config_flags

@@ -13,14 +13,12 @@ pass per image, batched on device. In the same harness, on the same splits:
 * ``ocsvm``: a one-class SVM (RBF kernel) on raw pixels, scikit-learn.
 
 The protocol is Ruff et al. 2018's: the test split whole, class c normal and every other
-class anomalous; AUROC and average precision per scorer. ``run_study`` writes
-``{results_dir}/anomaly_c{c}_s{seed}.json`` as each (class, seed) finishes and skips finished
-ones, so a study spread over sessions continues by running the same command again.
+class anomalous; AUROC and average precision per scorer. The study over every class and seed
+is ``projects/anomaly``.
 """
 from __future__ import annotations
 
 import functools
-import os
 import time
 from typing import Any
 
@@ -31,45 +29,15 @@ import numpy as np
 from sklearn.svm import OneClassSVM
 
 from ghostjax import data
-from ghostjax.data import subsets
-from ghostjax.metrics import anomaly as metrics
 from ghostjax.models import GhostEncoder
 from ghostjax.nn.gan import discriminator_features
 from ghostjax.optim import create_optimizer
-from ghostjax.runtime import provenance
 from ghostjax.training import gan as gan_lib
-from ghostjax.training import writers
 from ghostjax.training import loop
 from ghostjax.training.parallel import compile_step, data_mesh, host_copy, pmean_if, replicate
 from ghostjax.training.state import TrainState
 
 SCORERS = ('izi_f', 'd_logit', 'knn_d', 'ocsvm')
-
-
-def check_config(config: ml_collections.ConfigDict, test: data.Split) -> None:
-    """Raises ValueError for bad values before anything trains or compiles."""
-    unknown = sorted(set(config.scorers) - set(SCORERS))
-    if unknown or not config.scorers:
-        raise ValueError(f'unknown scorers {unknown or "(none given)"}; expected some of '
-                         f'{SCORERS}')
-    for c in (*config.normal_classes, *config.more_seeds.classes):
-        if not 0 <= c < test.num_classes:
-            raise ValueError(f'normal class {c} is not a label of {test.name} (0 .. '
-                             f'{test.num_classes - 1})')
-        normal = int(np.sum(test.labels == c))
-        if normal in (0, test.num_examples):
-            raise ValueError(f'the {test.split} split must hold normal and anomalous images; '
-                             f'for class {c} it has {normal} normal of {test.num_examples}')
-    if loop.load_config_file(config.gan).conditional:
-        raise ValueError(f'{config.gan} trains a conditional GAN; a one-class GAN has no '
-                         'labels to condition on')
-    for k in ('steps', 'batch_size', 'knn_k'):
-        value = config.encoder[k] if k != 'knn_k' else config.knn_k
-        if value < 1:
-            raise ValueError(f'{k} must be >= 1, got {value}')
-
-
-# --------------------------------------------------------------------------- the encoder
 
 
 def encoder_step(state: TrainState, batch: dict[str, jax.Array], rng: jax.Array,
@@ -235,67 +203,3 @@ def ocsvm_scores(spec: ml_collections.ConfigDict, train: data.Split, test: data.
     t0 = time.perf_counter()
     values = -svm.decision_function(x)
     return values, 1000 * (time.perf_counter() - t0) / len(x)
-
-
-# --------------------------------------------------------------------------- the study
-
-
-def gan_config(config: ml_collections.ConfigDict, normal: int, seed: int
-               ) -> ml_collections.ConfigDict:
-    c = loop.load_config_file(config.gan)
-    c.seed = seed
-    c.subset = ml_collections.ConfigDict({'classes': (normal,), 'per_class': 0})
-    gan_lib.check_config(c)
-    return c
-
-
-def run_one(config: ml_collections.ConfigDict, normal: int, seed: int, workdir: str,
-            test: data.Split) -> dict[str, Any] | None:
-    """GAN, encoder and every scorer for normal class ``normal``; None when stopped."""
-    train = subsets.of_classes(data.load(config.dataset, config.train_split,
-                                         config.get('data_dir') or None), (normal,))
-    gan_dir = os.path.join(workdir, 'gan')
-    g_result = gan_lib.train_and_evaluate(gan_config(config, normal, seed), gan_dir)
-    if 'stopped_at_step' in g_result:
-        return None
-    trained = train_encoder(config, gan_dir, train, os.path.join(workdir, 'encoder'), seed)
-    if trained is None:
-        return None
-    encoder, e_vars, gan, e_seconds = trained
-    scores, cost = score(config, encoder, e_vars, gan, train, test)
-    is_anomaly = test.labels != normal
-    np.savez_compressed(os.path.join(workdir, 'scores.npz'), labels=test.labels,
-                        is_anomaly=is_anomaly, **scores)
-    return {'normal_class': normal, 'seed': seed, 'train_examples': train.num_examples,
-            'test_examples': test.num_examples, 'anomalous': int(is_anomaly.sum()),
-            'scorers': {name: {'auroc': metrics.auroc(s, is_anomaly),
-                               'auprc': metrics.average_precision(s, is_anomaly),
-                               'ms_per_image': cost[name]} for name, s in scores.items()},
-            'gan': config.gan, 'gan_steps': g_result['step'],
-            'gan_train_wall_s': g_result['train_wall_s'],
-            'encoder_steps': config.encoder.steps, 'encoder_train_wall_s': round(e_seconds, 1),
-            'kappa': config.encoder.kappa, 'knn_k': config.knn_k,
-            'ocsvm': config.ocsvm.to_dict()}
-
-
-def run_study(config: ml_collections.ConfigDict, workdir: str) -> list[str]:
-    """Every (normal class, seed) not yet done: seed 0 (``seeds``) of all
-    ``normal_classes`` first, then ``more_seeds``. Returns the result paths."""
-    test = data.load(config.dataset, config.test_split, config.get('data_dir') or None)
-    check_config(config, test)
-    todo = [(c, s) for s in config.seeds for c in config.normal_classes]
-    todo += [(c, s) for s in config.more_seeds.seeds for c in config.more_seeds.classes
-             if (c, s) not in todo]
-    paths = [os.path.join(config.results_dir, f'anomaly_c{c}_s{s}.json') for c, s in todo]
-    for i in loop.pending([(f'normal class {c}, seed {s}', p) for (c, s), p in zip(todo, paths)]):
-        (normal, seed), path = todo[i], paths[i]
-        result = run_one(config, normal, seed, os.path.join(workdir, f'c{normal}_s{seed}'),
-                         test)
-        if result is None:
-            writers.say('stopped; run the study again to resume')
-            break
-        if jax.process_index() == 0:
-            provenance.write_result(path, result)
-            aurocs = ', '.join(f'{k} {v["auroc"]:.3f}' for k, v in result['scorers'].items())
-            writers.say(f'class {normal} seed {seed}: AUROC {aurocs} -> {path}')
-    return paths

@@ -1,16 +1,14 @@
 """GAN data augmentation for a classifier, and the Classification Accuracy Score (CAS).
 
 * ``source_from_workdir`` turns a class-conditional ``train.gan`` run into a labelled
-  ``SyntheticSource`` (EMA weights, optional truncation); ``source_from_config`` does so for a
-  classifier config's ``synthetic`` block, which ``train.classifier`` mixes into its batches.
+  ``SyntheticSource`` (EMA weights, optional truncation).
+* ``extension`` makes a source the classifier's ``BatchExtension``: generated images join
+  every training batch; ``extension_from_config`` builds it from a classifier config's
+  ``synthetic`` block (``train.classifier`` does).
 * ``classification_accuracy_score`` (Ravuri & Vinyals, NeurIPS 2019): a classifier trained on
   generated images only, as many as the real train split holds, tested on real images.
-* ``run_study``: for each labelled-subset size N and seed, a conditional GAN trained on the
-  subset alone, then the same classifier on real data only and on real + synthetic for every
-  (ratio, truncation) of a grid; the arm is chosen on the subset's validation part, and the
-  test accuracies of the real-only and chosen arms are written to
-  ``{results_dir}/augment_n{N}_s{seed}.json``. A finished (N, seed) is skipped, so a study
-  spread over sessions continues by running the same command again.
+
+The augmentation study built on these is ``projects/augment``.
 """
 from __future__ import annotations
 
@@ -18,15 +16,14 @@ import os
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import ml_collections
 
 from ghostjax import data
-from ghostjax.data.synthetic import SyntheticSource
-from ghostjax.runtime import provenance
+from ghostjax.applications.synthetic import SyntheticSource
 from ghostjax.training import classifier
 from ghostjax.training import gan as gan_lib
 from ghostjax.training import writers
-from ghostjax.training import loop
 
 
 def source_from_workdir(gan_workdir: str, *, truncation: float | None = None, seed: int = 0,
@@ -50,25 +47,55 @@ def source_from_workdir(gan_workdir: str, *, truncation: float | None = None, se
                            truncation=truncation, seed=seed, mean=mean, std=std)
 
 
-def _truncation(value: float) -> float | None:
+def parse_truncation(value: float) -> float | None:
     """A config's truncation: 0 means none."""
     if value < 0:
         raise ValueError(f'synthetic.truncation must be >= 0 (0: no truncation), got {value}')
     return value or None
 
 
+def extension(source: SyntheticSource, rows: int) -> classifier.BatchExtension:
+    """``rows`` images of ``source`` added to every global training batch, drawn on device from
+    the generator weights the step receives, per (rng, global row)."""
+    def extend(batch, rng, variables, *, axis_name):
+        local = rows // (1 if axis_name is None else jax.lax.psum(1, axis_name))
+        fake = source.draw(rng, local, variables=variables, axis_name=axis_name)
+        return {k: jnp.concatenate([batch[k], fake[k].astype(batch[k].dtype)])
+                for k in ('image', 'label')}
+    return classifier.BatchExtension(extend, source.variables, rows, source.check)
+
+
+def synthetic_rows(config: ml_collections.ConfigDict) -> int:
+    """Generated images per batch of a classifier config: ``synthetic.ratio`` of
+    ``batch_size``; ValueError unless the ratio is in [0, 1)."""
+    ratio = (config.get('synthetic') or {}).get('ratio', 0.0)
+    if not 0 <= ratio < 1:
+        raise ValueError(f'synthetic.ratio (the generated share of each batch) must be in '
+                         f'[0, 1), got {ratio}')
+    return round(ratio * config.batch_size)
+
+
+def extension_from_config(config: ml_collections.ConfigDict
+                          ) -> classifier.BatchExtension | None:
+    """The generated images a classifier config's ``synthetic`` block (``gan_workdir``,
+    ``ratio``, ``truncation``, ``seed``) asks for, standardised like the config's real ones;
+    None when its ratio is 0."""
+    source = source_from_config(config)
+    return None if source is None else extension(source, synthetic_rows(config))
+
+
 def source_from_config(config: ml_collections.ConfigDict) -> SyntheticSource | None:
     """The generator a classifier config's ``synthetic`` block asks for (None when its ratio is
     0), its images standardised like the config's real ones."""
     spec = config.get('synthetic') or {}
-    classifier.check_config(config, devices=1)
+    classifier.check_config(config, devices=1, added_rows=synthetic_rows(config))
     if not spec.get('ratio', 0.0):
         return None
     if not spec.get('gan_workdir'):
         raise ValueError(f'synthetic.ratio={spec["ratio"]} needs synthetic.gan_workdir (a '
                          'class-conditional train.gan run)')
     pre = data.Preprocess.for_classifier(config.dataset, train=False, **config.get('input', {}))
-    return source_from_workdir(spec['gan_workdir'], truncation=_truncation(spec.get(
+    return source_from_workdir(spec['gan_workdir'], truncation=parse_truncation(spec.get(
         'truncation', 0.0)), seed=spec.get('seed', 0), mean=tuple(pre.mean), std=tuple(pre.std))
 
 
@@ -101,124 +128,3 @@ def classification_accuracy_score(gan_workdir: str | None, config: ml_collection
            'eval_split': result['split'], 'eval_accuracy': result['accuracy']}
     writers.write_json(os.path.join(workdir, 'cas.json'), out)
     return out
-
-
-# --------------------------------------------------------------------------- the study
-
-
-def arms(study: ml_collections.ConfigDict) -> dict[str, tuple[float, float]]:
-    """name -> (ratio, truncation; 0 = none) of every real + synthetic arm of the grid."""
-    out = {}
-    for ratio in study.ratios:
-        if not 0 < ratio < 1:
-            raise ValueError(f'study.ratios must lie in (0, 1), got {ratio}')
-        for trunc in study.truncations:
-            _truncation(trunc)
-            out[f'r{ratio:g}_t{trunc:g}'] = (ratio, trunc)
-    return out
-
-
-def gan_config(study: ml_collections.ConfigDict, per_class: int, seed: int
-               ) -> ml_collections.ConfigDict:
-    c = loop.load_config_file(study.gan)
-    if not c.conditional:
-        raise ValueError(f'study.gan {study.gan!r} trains an unconditional GAN; augmentation '
-                         'needs labelled images (config.conditional=True)')
-    c.seed = seed
-    c.subset = ml_collections.ConfigDict({'per_class': per_class, 'seed': seed,
-                                          'val_fraction': study.val_fraction})
-    gan_lib.check_config(c)
-    return c
-
-
-def classifier_config(study: ml_collections.ConfigDict, per_class: int, seed: int,
-                      gan_workdir: str = '', ratio: float = 0.0, truncation: float = 0.0
-                      ) -> ml_collections.ConfigDict:
-    c = loop.load_config_file(study.classifier)
-    c.seed = seed
-    c.eval_split, c.test_split = 'validation', study.test_split
-    c.subset = ml_collections.ConfigDict({'per_class': per_class, 'seed': seed,
-                                          'val_fraction': study.val_fraction})
-    c.synthetic = ml_collections.ConfigDict({'gan_workdir': gan_workdir, 'ratio': ratio,
-                                             'truncation': truncation, 'seed': seed})
-    classifier.check_config(c, devices=1)
-    return c
-
-
-def run_study(study: ml_collections.ConfigDict, workdir: str) -> list[str]:
-    """Runs every (N, seed) of the study not yet done; returns the result paths."""
-    grid = arms(study)
-    for per_class in study.per_class:  # every config checked before anything trains
-        for seed in study.seeds:
-            gan_config(study, per_class, seed)
-            classifier_config(study, per_class, seed)
-    todo = [(n, s) for n in study.per_class for s in study.seeds]
-    paths = [os.path.join(study.results_dir, f'augment_n{n}_s{s}.json') for n, s in todo]
-    for i in loop.pending([(f'N={n} per class, seed {s}', p) for (n, s), p in zip(todo, paths)]):
-        (per_class, seed), path = todo[i], paths[i]
-        name = f'augment_n{per_class}_s{seed}'
-        run_dir = os.path.join(workdir, name)
-        gan_dir = os.path.join(run_dir, 'gan')
-        gan_result = gan_lib.train_and_evaluate(gan_config(study, per_class, seed), gan_dir)
-        if 'stopped_at_step' in gan_result:
-            return paths
-        scores = {}
-        for arm, (ratio, trunc) in {'real': (0.0, 0.0), **grid}.items():
-            writers.say(f'classifier {arm}')
-            config = classifier_config(study, per_class, seed, gan_dir if ratio else '', ratio,
-                                       trunc)
-            result = classifier.train_and_evaluate(config, os.path.join(run_dir, arm),
-                                                   synthetic=source_from_config(config))
-            if 'stopped_at_step' in result:
-                return paths
-            scores[arm] = {'ratio': ratio, 'truncation': trunc,
-                           'validation_accuracy': result['accuracy'],
-                           'test_accuracy': result['test']['accuracy'],
-                           'train_wall_s': result['train_wall_s']}
-        chosen = max(grid, key=lambda a: scores[a]['validation_accuracy'])
-        if jax.process_index() == 0:
-            provenance.write_result(path, {
-                'per_class': per_class, 'seed': seed, 'val_fraction': study.val_fraction,
-                'train_examples': gan_result['train_examples'],
-                'classifier': study.classifier, 'gan': study.gan,
-                'gan_steps': gan_result['step'], 'gan_train_wall_s': gan_result['train_wall_s'],
-                'arms': scores, 'chosen': chosen,
-                'real_test_accuracy': scores['real']['test_accuracy'],
-                'augmented_test_accuracy': scores[chosen]['test_accuracy'],
-                'gain': scores[chosen]['test_accuracy'] - scores['real']['test_accuracy']})
-            writers.say(f'N={per_class} seed {seed} -> {path}')
-    return paths
-
-
-def run_cas(study: ml_collections.ConfigDict, workdir: str) -> list[str]:
-    """The CAS of every generator in ``study.cas.gans`` (name -> a conditional ``train.gan``
-    config, trained on the full train split) and the real-data ceiling, same classifier."""
-    entries = {'real': None, **study.cas.gans}
-    for name, gan_path in entries.items():  # every GAN config checked before anything trains
-        if gan_path is not None and not loop.load_config_file(gan_path).conditional:
-            raise ValueError(f'study.cas.gans[{name!r}] = {gan_path!r} trains an unconditional '
-                             'GAN; CAS needs a class-conditional generator')
-    todo = [(name, seed) for name in entries for seed in study.cas.seeds]
-    paths = [os.path.join(study.results_dir, f'cas_{n}_s{s}.json') for n, s in todo]
-    for i in loop.pending([(f'CAS {n} seed {s}', p) for (n, s), p in zip(todo, paths)]):
-        (name, seed), path, gan_path = todo[i], paths[i], entries[todo[i][0]]
-        gan_dir = None
-        config = loop.load_config_file(study.cas.classifier)
-        config.seed, config.test_split = seed, study.test_split
-        if gan_path is not None:
-            g_config = loop.load_config_file(gan_path)
-            g_config.seed = seed
-            gan_dir = os.path.join(workdir, f'cas_{name}_s{seed}', 'gan')
-            writers.say('GAN')
-            if 'stopped_at_step' in gan_lib.train_and_evaluate(g_config, gan_dir):
-                return paths
-        writers.say('classifier')
-        result = classification_accuracy_score(
-            gan_dir, config, os.path.join(workdir, f'cas_{name}_s{seed}', 'classifier'))
-        if 'stopped_at_step' in result:
-            return paths
-        if jax.process_index() == 0:
-            provenance.write_result(path, {'name': name, 'seed': seed, 'gan': gan_path,
-                                           'classifier': study.cas.classifier, **result})
-            writers.say(f'CAS {name} seed {seed} -> {path}')
-    return paths

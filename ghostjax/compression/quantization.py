@@ -105,7 +105,7 @@ def fold_batch_norm(variables: dict, eps: float = BN_EPSILON) -> dict:
         folded += 1
     if not folded:
         raise ValueError('fold_batch_norm found no conv followed by a BatchNorm (names in '
-                         'ghostjax.quantization.CONV_BN)')
+                         'ghostjax.compression.quantization.CONV_BN)')
     return {**variables, 'params': flax.traverse_util.unflatten_dict(params),
             'batch_stats': flax.traverse_util.unflatten_dict(stats)}
 

@@ -57,7 +57,7 @@ class GhostNet(nn.Module):
       stages: the bottleneck table, ``((kernel, expansion, out, se_ratio, stride), ...)`` per
         stage; the paper's by default (a shorter one makes quick experiments and tests).
       ghost1_primary: per bottleneck (in order), the primary maps of its ghost1 after channel
-        pruning (``ghostjax.channel_pruning``); () = unpruned.
+        pruning (``ghostjax.compression.channel_pruning``); () = unpruned.
 
     ``__call__(x, train, output)`` returns, by ``output``:
       'logits': ``[B, num_classes]``;

@@ -66,7 +66,7 @@ class GhostModule(nn.Module):
       kernel_size: the primary conv's kernel (1 in GhostNet).
       dw_size: the cheap depthwise op's kernel.
       dfc: multiply by GhostNetV2's DFC attention gate.
-      primary_features: primary maps when channel-pruned (``ghostjax.channel_pruning``); the
+      primary_features: primary maps when channel-pruned (``ghostjax.compression.channel_pruning``); the
         module then outputs ``2 * primary_features <= features`` channels.
     """
     features: int

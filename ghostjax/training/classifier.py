@@ -7,10 +7,11 @@ skeleton (``ghostjax.training.loop.Run``).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import time
-from typing import Any
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -19,7 +20,6 @@ import numpy as np
 
 from ghostjax import data
 from ghostjax.data import subsets
-from ghostjax.data.synthetic import SyntheticSource
 from ghostjax.models.ghostnet import GhostNet
 from ghostjax.optim import create_optimizer, learning_rate_schedule
 from ghostjax.training import checkpoint as ckpt_lib
@@ -84,22 +84,34 @@ def restore_classifier(workdir: str, step: int | None = None
     return config, create_model(config, meta['num_classes'], meta['image_shape'][-1]), state, meta
 
 
-def train_step(state: TrainState, batch: dict[str, jax.Array], rng: jax.Array,
-               synthetic_variables: Any = None, *, label_smoothing: float = 0.0,
-               synthetic: SyntheticSource | None = None, synthetic_batch: int = 0,
-               axis_name: str | None = None) -> tuple[TrainState, dict[str, jax.Array]]:
-    """One SGD step on ``batch = {'image': [B, H, W, C], 'label': [B]}``.
+@dataclasses.dataclass(frozen=True, eq=False)
+class BatchExtension:
+    """Rows added to every training batch inside the step: the one hook for extra per-step
+    inputs (GAN data augmentation uses it to add generated images).
 
-    With a ``synthetic`` source, ``synthetic_batch`` generated images (drawn on device from
-    ``synthetic_variables``, per (rng, global row) so independent of the device count) join
-    the real ones: the model trains on ``B + synthetic_batch`` images.
+    Attributes:
+      extend: ``extend(batch, rng, inputs, *, axis_name) -> batch``: this device's batch with
+        its share of ``rows`` added (a share of the global rows, drawn so that the result does
+        not depend on the device count); ``axis_name`` is None outside a wrapped step.
+      inputs: a pytree (e.g. a generator's weights) replicated once and passed to every step.
+      rows: rows added to each global batch; the loader then reads ``batch_size - rows``.
+      check: ``check(image_shape, num_classes)`` raises ValueError when the rows cannot join
+        the batches of this data.
     """
-    if synthetic is not None:
-        local = synthetic_batch // (1 if axis_name is None else jax.lax.psum(1, axis_name))
-        fake = synthetic.draw(jax.random.fold_in(rng, 1), local, variables=synthetic_variables,
-                              axis_name=axis_name)
-        batch = {k: jnp.concatenate([batch[k], fake[k].astype(batch[k].dtype)])
-                 for k in ('image', 'label')}
+    extend: Callable[..., dict[str, jax.Array]]
+    inputs: Any
+    rows: int
+    check: Callable[[tuple[int, ...], int], None] = lambda image_shape, num_classes: None
+
+
+def train_step(state: TrainState, batch: dict[str, jax.Array], rng: jax.Array,
+               inputs: Any = None, *, label_smoothing: float = 0.0,
+               extend: Callable[..., dict[str, jax.Array]] | None = None,
+               axis_name: str | None = None) -> tuple[TrainState, dict[str, jax.Array]]:
+    """One SGD step on ``batch = {'image': [B, H, W, C], 'label': [B]}``; ``extend`` (a
+    ``BatchExtension.extend``) first adds its rows, from ``inputs``."""
+    if extend is not None:
+        batch = extend(batch, jax.random.fold_in(rng, 1), inputs, axis_name=axis_name)
     if axis_name is not None:
         rng = jax.random.fold_in(rng, jax.lax.axis_index(axis_name))
 
@@ -151,25 +163,24 @@ def evaluate(p_eval, state, split: data.Split, config, mesh: jax.sharding.Mesh
             'loss': float(totals['loss'] / totals['count']), 'examples': int(totals['count'])}
 
 
-def check_config(config: ml_collections.ConfigDict, devices: int) -> tuple[int, int]:
-    """Raises ValueError for bad values before anything compiles; returns the (real,
-    synthetic) images per batch: ``synthetic.ratio`` of ``batch_size`` are generated."""
+def check_config(config: ml_collections.ConfigDict, devices: int, added_rows: int = 0) -> int:
+    """Raises ValueError for bad values before anything compiles; returns the real images per
+    batch: ``batch_size`` less the ``added_rows`` a ``BatchExtension`` adds."""
     data.check_batch(config.eval_batch_size, devices)
-    ratio = config.get('synthetic', {}).get('ratio', 0.0)
-    if not 0 <= ratio < 1:
-        raise ValueError(f'synthetic.ratio (the generated share of each batch) must be in '
-                         f'[0, 1), got {ratio}')
-    n_synthetic = round(ratio * config.batch_size)
-    n_real = config.batch_size - n_synthetic
+    data.check_batch(config.batch_size)
+    if not 0 <= added_rows < config.batch_size:
+        raise ValueError(f'a batch extension adds {added_rows} rows to batches of '
+                         f'{config.batch_size}; expected 0 .. {config.batch_size - 1}')
+    n_real = config.batch_size - added_rows
     data.check_batch(n_real, devices)
-    if n_synthetic % devices:
-        raise ValueError(f'{n_synthetic} synthetic images per batch (ratio {ratio} of '
-                         f'{config.batch_size}) are not divisible by the {devices} devices')
+    if added_rows % devices:
+        raise ValueError(f'{added_rows} added rows per batch are not divisible by the '
+                         f'{devices} devices')
     per_class = config.get('subset', {}).get('per_class', 0)
     if per_class and config.eval_split != 'validation':
         raise ValueError(f"with subset.per_class={per_class}, eval_split must be 'validation' "
                          f"(the part carved from the subset), got {config.eval_split!r}")
-    return n_real, n_synthetic
+    return n_real
 
 
 def load_splits(config: ml_collections.ConfigDict
@@ -183,46 +194,43 @@ def load_splits(config: ml_collections.ConfigDict
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
-                       synthetic: SyntheticSource | None = None,
+                       extension: BatchExtension | None = None,
                        train_split: data.Split | None = None) -> dict[str, Any]:
     """Trains and evaluates per ``config``, resuming from the latest checkpoint in ``workdir``.
 
-    ``synthetic``: the generator ``config.synthetic`` asks for (``ratio`` > 0), built by
-    ``ghostjax.applications.augment.source_from_config``. ``train_split``: trains on it instead
-    of the config's (e.g. the Classification Accuracy Score's generated split).
+    ``extension``: rows added to every training batch (e.g. generated images,
+    ``ghostjax.applications.augment.extension_from_config``). ``train_split``: trains on it
+    instead of the config's (e.g. the Classification Accuracy Score's generated split).
 
     Returns (and writes to ``{workdir}/eval.json``) the eval split's accuracy and loss, and
     with ``config.test_split`` the test split's under ``'test'``.
     """
     mesh = data_mesh(all_devices=config.data_parallel)
-    n_real, n_synthetic = check_config(config, mesh.size)
-    if n_synthetic and synthetic is None:
-        raise ValueError('config.synthetic.ratio > 0 needs the generator: build it with '
-                         'ghostjax.applications.augment.source_from_config(config)')
+    added = extension.rows if extension else 0
+    n_real = check_config(config, mesh.size, added)
     config_train, eval_split, test_split = load_splits(config)
     os.makedirs(workdir, exist_ok=True)
     train_split = train_split or config_train
-    # epochs count batch_size images, synthetic ones included, so that every arm of an
-    # augmentation study has the same schedule
+    # epochs count batch_size images, added rows included, so that a run with an extension
+    # has the schedule of one without
     steps_per_epoch = max(1, train_split.num_examples // config.batch_size)
     total_steps = config.num_train_steps or config.num_epochs * steps_per_epoch
     pre_train = data.Preprocess.for_classifier(config.dataset, train=True, **config.get('input', {}))
     image_shape = pre_train(train_split.images[:1] if train_split.images is not None else
                             np.zeros((1, *train_split.image_shape), np.uint8)).shape[1:]
-    if n_synthetic:
-        synthetic.check(image_shape, train_split.num_classes)
+    if extension:
+        extension.check(image_shape, train_split.num_classes)
 
     model = create_model(config, train_split.num_classes, image_shape[-1], 'batch')
     tx, schedule = optimizer(config, steps_per_epoch)
     init_rng, dropout_rng = jax.random.split(jax.random.key(config.seed))
     state = create_train_state(init_rng, model, image_shape, tx)
     step_fn = functools.partial(train_step, label_smoothing=config.label_smoothing,
-                                synthetic=synthetic if n_synthetic else None,
-                                synthetic_batch=n_synthetic)
+                                extend=extension.extend if extension else None)
     p_train = compile_step(step_fn, mesh)
-    if n_synthetic:  # the generator's weights: replicated once, an argument of every step
-        g_vars, step_with_generator = replicate(synthetic.variables, mesh), p_train
-        p_train = lambda s, b, r: step_with_generator(s, b, r, g_vars)  # noqa: E731
+    if extension:  # its inputs: replicated once, an argument of every step
+        inputs, step_with_inputs = replicate(extension.inputs, mesh), p_train
+        p_train = lambda s, b, r: step_with_inputs(s, b, r, inputs)  # noqa: E731
     p_eval = compile_eval(mesh)
     meta = {'num_classes': train_split.num_classes, 'image_shape': list(image_shape)}
     with loop.Run(workdir, mesh=mesh, desc='train', finite_keys=('loss',),
@@ -247,7 +255,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         result.update(step=step, train_wall_s=round(time.perf_counter() - t_start, 1),
                       dataset=config.dataset, split=config.eval_split, seed=config.seed,
                       train_examples=train_split.num_examples,
-                      synthetic_per_batch=n_synthetic)
+                      added_per_batch=added)
         run.writer.scalars(step, result, 'eval/')
         if test_split is not None:
             result['test'] = (evaluate(p_eval, state, test_split, config, mesh)

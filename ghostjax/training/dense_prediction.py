@@ -312,7 +312,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
 def write_predictions(path: str, state: TrainState, split: scenes.DenseSplit, config,
                       cfg: StepConfig, count: int = 8) -> None:
     """The first ``count`` images of ``split`` with their detections and predicted masks, for
-    figures (``benchmarks.figures scenes``); written by process 0."""
+    figures of the predictions; written by process 0."""
     if jax.process_index() != 0:
         return
     raw = split.read_batch(np.arange(min(count, split.num_examples)))

@@ -11,10 +11,10 @@ axis_name)`` is wrapped once by ``compile_step``::
     state, metrics = p_step(state, batch, rng)    # batch: [B_global, ...] split over 'batch'
 
 Inside, each device sees ``[B_global / devices, ...]`` and the step averages its gradients,
-BatchNorm statistics and metrics with ``lax.pmean(..., axis_name)``, exactly as under
-``pmap``. ``shard_map`` runs with ``check_vma=False``: with the default ``True`` the gradients
-of replicated parameters arrive already summed over the devices and the ``pmean`` would not
-undo it (``docs/design.md``, "One data-parallel path").
+BatchNorm statistics and metrics with ``lax.pmean(..., axis_name)``. ``shard_map`` runs with
+``check_vma=False``: with the default ``True`` the gradients of replicated parameters arrive
+already summed over the devices and the ``pmean`` would not undo it (``docs/design.md``, "One
+data-parallel path", says why this replaces the older per-device mapping).
 """
 from __future__ import annotations
 
@@ -97,3 +97,17 @@ def compile_step(step: Callable, mesh: Mesh, donate: bool = True,
                              check_vma=False)(*args)
 
     return jax.jit(wrapped, donate_argnums=(0,) if donate else ())
+
+
+def global_draw(sample: Callable[[jax.Array, int], Any], key: jax.Array, local_n: int,
+                axis_name: str | None) -> Any:
+    """``sample(key, n)`` (arrays with a leading ``n``) drawn for the global batch inside a
+    step wrapped over ``axis_name``, the same on every device; returns this device's
+    ``local_n`` rows. Outside a wrapped step (``axis_name=None``): ``sample(key, local_n)``.
+    So a step's random inputs do not depend on the device count."""
+    if axis_name is None:
+        return sample(key, local_n)
+    n = jax.lax.psum(1, axis_name)
+    start = jax.lax.axis_index(axis_name) * local_n
+    return jax.tree.map(lambda full: jax.lax.dynamic_slice_in_dim(full, start, local_n),
+                        sample(key, n * local_n))

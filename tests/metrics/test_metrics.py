@@ -150,7 +150,7 @@ def test_extractor_rejects_wrong_range_and_shape(extractor):
 
 def test_inception_matches_pytorch_fid_architecture_with_random_weights(tmp_path):
     torch = pytest.importorskip('torch')
-    from ghostjax.metrics.inception import InceptionV3FID, load_fid_inception
+    from ghostjax.models.inception import InceptionV3FID, load_fid_inception
     from tests.torch_inception import TorchFIDInception
     torch.manual_seed(0)
     tm = TorchFIDInception().eval()

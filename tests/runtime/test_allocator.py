@@ -1,4 +1,4 @@
-"""ghostjax.allocator: the environment that starts a process with retaining jemalloc, and the
+"""ghostjax.runtime.allocator: the environment that starts a process with retaining jemalloc, and the
 release of its freed memory between a study's runs."""
 import os
 import subprocess
@@ -30,7 +30,7 @@ def test_no_jemalloc_means_empty_env_and_required_env_raises(monkeypatch, tmp_pa
 
 @pytest.mark.skipif(allocator.find_jemalloc() is None, reason='libjemalloc2 not installed')
 def test_cli_env_starts_a_jax_process_on_jemalloc():
-    """`env $(python -m ghostjax.allocator) python ...`, as `make run` does: the child maps
+    """`env $(python -m ghostjax.runtime.allocator) python ...`, as `make run` does: the child maps
     jemalloc, knows it (allocator.active) and runs a jitted computation."""
     words = subprocess.run([sys.executable, '-m', 'ghostjax.runtime.allocator'], check=True,
                            capture_output=True, text=True).stdout.split()

@@ -16,7 +16,7 @@ FIXTURES = ROOT / 'tests' / 'fixtures' / 'checkpoints_0_1_0'
 def test_a_0_1_0_classifier_checkpoint_restores_and_predicts():
     config, model, state, meta = classifier.restore_classifier(str(FIXTURES / 'classifier'))
     assert int(state.step) == 2 and meta['step'] == 2
-    assert 'data_parallel' not in config and config.pmap is False  # the saved config, as written
+    assert config.model.width == 0.5  # the saved config, as written
     x = jnp.zeros((3, *meta['image_shape']))
     logits = model.apply({'params': state.params, 'batch_stats': state.batch_stats}, x,
                          train=False)

@@ -10,7 +10,7 @@ import numpy as np
 import optax
 import pytest
 
-from configs import scenes_multitask
+from projects.scenes.configs import multitask as scenes_multitask
 from ghostjax.data import scenes
 from ghostjax.training import dense_prediction
 from ghostjax.training.parallel import batch_sharding, compile_step, data_mesh, host_copy, replicate

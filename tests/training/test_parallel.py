@@ -12,7 +12,8 @@ from jax.sharding import PartitionSpec as P
 
 import ghostjax as gj
 from ghostjax import data
-from ghostjax.data.synthetic import SyntheticSource
+from ghostjax.applications import augment
+from ghostjax.applications.synthetic import SyntheticSource
 from ghostjax.training import gan as gan_lib
 from ghostjax.training.classifier import create_train_state, train_and_evaluate, train_step
 from ghostjax.training.parallel import batch_sharding, compile_step, data_mesh, host_copy, replicate
@@ -65,7 +66,7 @@ def test_classifier_step_with_synthetic_images_on_4_devices_equals_1_device():
     model = gj.GhostNet(width=0.5, num_classes=10, dropout=0.0, in_channels=1, stem_stride=1,
                         stages=TINY_STAGES, bn_axis_name='batch')
     state = create_train_state(jax.random.key(1), model, (16, 16, 1), optax.sgd(0.1))
-    step = functools.partial(train_step, synthetic=source, synthetic_batch=8)
+    step = functools.partial(train_step, extend=augment.extension(source, 8).extend)
     results = []
     for mesh in (data_mesh(all_devices=False), data_mesh()):
         p_step = compile_step(step, mesh, donate=False)

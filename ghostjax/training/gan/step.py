@@ -19,14 +19,13 @@ import ml_collections
 import numpy as np
 
 from ghostjax import data
-from ghostjax.data.synthetic import global_draw
 from ghostjax.models.registry import create_discriminator, create_generator
 from ghostjax.optim import create_optimizer, pruning
 from ghostjax.training import checkpoint as ckpt_lib
 from ghostjax.training import writers
 from ghostjax.training import losses
 from ghostjax.training.gan import augment as augment_lib
-from ghostjax.training.parallel import pmean_if
+from ghostjax.training.parallel import global_draw, pmean_if
 from ghostjax.training.state import TrainState
 
 
