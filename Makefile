@@ -1,5 +1,6 @@
 # The README's two commands. Both set everything up from nothing on Debian with Python 3.11.
-#   make run   - venv + install + offline data + the default Ghost-GAN with its FID (2-core CPU)
+#   make run   - venv + install + offline data + the default Ghost-GAN with its FID (2-core CPU),
+#                everything written under runs/gan
 #   make test  - venv + install with test extras + ruff + the whole test suite (what CI runs),
 #                ending with its 25 slowest tests (CI runs close to its time limit)
 #   make test-fast - the suite without the tests marked slow (development loop)
@@ -69,11 +70,13 @@ test-fast: lint data
 EXTRACTOR := assets/extractor_fashion_mnist
 # Empty without jemalloc, else LD_PRELOAD=... MALLOC_CONF=... (expanded after `install`).
 JEMALLOC_ENV = $(shell $(PY) -m ghostjax.runtime.allocator)
-# Scores and the sample grid go to results/ (README tables: python -m benchmarks.report).
+# Everything goes to $(RUN_WORKDIR): result.json (scores with their provenance), samples/,
+# checkpoints/, tensorboard/. Shipped results/ stay as they are: publishing a run there is
+# `python -m benchmarks.publish` (see its docstring). RUN_FLAGS: more --config.* overrides.
+RUN_FLAGS ?=
 run: install data jemalloc
 	env $(JEMALLOC_ENV) $(PY) -m train.gan --config $(RUN_CONFIG) --workdir $(RUN_WORKDIR) \
-	  --config.eval.extractor_workdir=$(EXTRACTOR) --results results/make_run_gan.json
-	cp $(RUN_WORKDIR)/samples/latest.png results/make_run_samples.png
+	  --config.eval.extractor_workdir=$(EXTRACTOR) $(RUN_FLAGS)
 
 extractor: install data jemalloc
 	env $(JEMALLOC_ENV) $(PY) -m train.classifier --config configs/ghostnet_extractor.py \

@@ -1,7 +1,7 @@
 """A quick GhostNet 0.5x Fashion-MNIST classifier: the domain feature extractor for GAN metrics.
 
   python -m train.classifier --config configs/ghostnet_extractor.py \
-      --workdir runs/extractor_fashion_mnist --results results/extractor_fashion_mnist.json
+      --workdir runs/extractor_fashion_mnist
 
 The extractor every table uses was trained so and ships in assets/extractor_fashion_mnist
 (test accuracy in results/extractor_fashion_mnist.json). Retraining gives the same weights on the

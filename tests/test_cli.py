@@ -38,3 +38,22 @@ def test_non_positive_batch_size_says_so_before_anything_is_written(tmp_path):
     assert proc.returncode != 0
     assert 'error: the batch size must be positive, got 0' in proc.stderr
     assert not (tmp_path / 'checkpoints').exists()
+
+
+ENTRY_POINTS = ('train.gan', 'train.classifier', 'train.dense_prediction', 'train.compress',
+                'train.evaluate', 'projects.ghostgan.main', 'projects.augment.main',
+                'projects.anomaly.main')
+
+
+def test_help_lists_every_flag_an_entry_point_takes():
+    for module in ENTRY_POINTS:
+        out = _run(module, '--help').stdout
+        for flag in ('--workdir', '--coordinator_address', '--num_processes', '--process_id'):
+            assert flag in out, f'{module} --help does not list {flag}'
+
+
+def test_a_flag_no_entry_point_honours_is_an_error(tmp_path):
+    proc = _run('train.gan', '--config', 'configs/ghostgan_fashion_mnist.py',
+                f'--workdir={tmp_path}', '--results=results/x.json')
+    assert proc.returncode != 0 and "Unknown command line flag 'results'" in proc.stderr
+    assert not list(tmp_path.iterdir())

@@ -15,6 +15,7 @@ FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file('config', None, 'Training configuration file.', lock_config=True)
 flags.DEFINE_string('workdir', None, 'Directory for checkpoints, metrics and results.')
 flags.mark_flags_as_required(['config', 'workdir'])
+flags.adopt_module_key_flags(cli)  # --help lists the multi-process flags too
 
 
 def main(argv):
@@ -23,13 +24,11 @@ def main(argv):
     cli.setup()
     result = train_and_evaluate(FLAGS.config, FLAGS.workdir,
                                 extension_from_config(FLAGS.config))
-    title = (f'stopped at step {result["stopped_at_step"]}' if 'stopped_at_step' in result
-             else f'done: step {result["step"]} in {result["train_wall_s"]:.0f} s')
     files = {'checkpoints': 'checkpoints', 'TensorBoard': 'tensorboard', 'result': 'eval.json'}
     scores = {f'{result["split"]}_{k}': result[k] for k in ('accuracy', 'loss') if k in result}
     if 'test' in result:
         scores['test_accuracy'] = result['test']['accuracy']
-    cli.summary(title, FLAGS.workdir, files, scores, result)
+    cli.summary(cli.title(result), FLAGS.workdir, files, scores, result)
 
 
 if __name__ == '__main__':

@@ -11,8 +11,6 @@ from absl import app, flags, logging
 from ghostjax.runtime import allocator, distributed, provenance
 from ghostjax.training import writers
 
-flags.DEFINE_string('results', None, 'Also write the result, with the command, date and '
-                    'machine, to this JSON file (e.g. results/make_run_gan.json).')
 flags.DEFINE_string('coordinator_address', None, 'host:port of process 0 in a multi-process '
                     'run (all processes give the same). Unset: auto-detected on Cloud TPU, '
                     'SLURM, Open MPI, Kubernetes; else a single process.')
@@ -41,16 +39,21 @@ def setup() -> None:
         writers.say(message)
 
 
+RESULT = 'result.json'  # a run's result record, in its workdir
+
+
 def summary(title: str, workdir: str, files: dict[str, str], scores: dict[str, float],
             result: dict | None = None) -> None:
-    """Prints where a run's outputs are and its scores; writes ``result`` to ``--results``
-    (process 0 only)."""
+    """Prints where a run's outputs are and its scores; writes ``result`` with its provenance
+    (command, machine, date, commit, config hash) to ``{workdir}/result.json`` (process 0
+    only). Publishing it into ``results/`` is a separate step (``benchmarks.publish``)."""
     if jax.process_index() != 0:
         return
     paths = {label: os.path.join(workdir, path) for label, path in files.items()}
-    if result is not None and flags.FLAGS.results:
-        provenance.write_result(flags.FLAGS.results, result)
-        paths['results'] = flags.FLAGS.results
+    if result is not None and workdir:
+        config = flags.FLAGS['config'].value if 'config' in flags.FLAGS else None
+        provenance.write_result(os.path.join(workdir, RESULT), result, config=config)
+        paths['record'] = os.path.join(workdir, RESULT)
     print(f'\n{title}')
     for label, path in paths.items():
         if os.path.exists(path):
@@ -110,3 +113,12 @@ def run(main) -> None:
             sys.exit(f'error: {e}')
 
     app.run(guarded)
+
+
+def title(result: dict) -> str:
+    """A trainer's closing line: stopped, already trained (a rerun of a finished run) or done."""
+    if 'stopped_at_step' in result:
+        return f'stopped at step {result["stopped_at_step"]}; run the command again to resume'
+    if result.get('start_step') == result['step']:
+        return f'already trained to step {result["step"]}: nothing to train, scores re-measured'
+    return f'done: step {result["step"]} in {result["train_wall_s"]:.0f} s'

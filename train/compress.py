@@ -17,6 +17,7 @@ config_flags.DEFINE_config_file('config', None, 'Compression configuration file.
                                 lock_config=True)
 flags.DEFINE_string('workdir', None, 'Directory for the results.')
 flags.mark_flags_as_required(['config', 'workdir'])
+flags.adopt_module_key_flags(cli)  # --help lists the multi-process flags too
 PIPELINES = {'classifier': compress_classifier, 'generator': compress_generator}
 
 

@@ -13,6 +13,7 @@ FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file('config', None, 'Training configuration file.', lock_config=True)
 flags.DEFINE_string('workdir', None, 'Directory for checkpoints, metrics and results.')
 flags.mark_flags_as_required(['config', 'workdir'])
+flags.adopt_module_key_flags(cli)  # --help lists the multi-process flags too
 SHOWN = ('map', 'map50', 'miou', 'classify_label_accuracy')
 
 
@@ -21,11 +22,9 @@ def main(argv):
         raise app.UsageError(f'unexpected arguments: {argv[1:]}')
     cli.setup()
     result = train_and_evaluate(FLAGS.config, FLAGS.workdir)
-    title = (f'stopped at step {result["stopped_at_step"]}' if 'stopped_at_step' in result
-             else f'done: step {result["step"]} in {result["train_wall_s"]:.0f} s')
     files = {'checkpoints': 'checkpoints', 'TensorBoard': 'tensorboard', 'result': 'eval.json'}
     scores = result.get(result.get('reported_split'), {})
-    cli.summary(title, FLAGS.workdir, files, {k: scores[k] for k in SHOWN if k in scores}, result)
+    cli.summary(cli.title(result), FLAGS.workdir, files, {k: scores[k] for k in SHOWN if k in scores}, result)
 
 
 if __name__ == '__main__':

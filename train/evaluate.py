@@ -21,6 +21,7 @@ flags.DEFINE_string('extractor', 'assets/extractor_fashion_mnist',
                     "or the path of pytorch-fid's pt_inception-2015-12-05-6726825d.pth.")
 flags.DEFINE_integer('step', None, 'Checkpoint step (default: latest).')
 flags.mark_flags_as_required(['workdir'])
+flags.adopt_module_key_flags(cli)  # --help lists the multi-process flags too
 
 
 def main(argv):

@@ -14,6 +14,7 @@ SCORES = ('fid', 'kid_mean', 'is_mean', 'precision', 'recall')
 config_flags.DEFINE_config_file('config', None, 'Training configuration file.', lock_config=True)
 flags.DEFINE_string('workdir', None, 'Directory for checkpoints, samples and metrics.')
 flags.mark_flags_as_required(['config', 'workdir'])
+flags.adopt_module_key_flags(cli)  # --help lists the multi-process flags too
 
 
 def main(argv):
@@ -21,11 +22,9 @@ def main(argv):
         raise app.UsageError(f'unexpected arguments: {argv[1:]}')
     cli.setup()
     result = train_and_evaluate(FLAGS.config, FLAGS.workdir)
-    title = (f'stopped at step {result["stopped_at_step"]}' if 'stopped_at_step' in result
-             else f'done: step {result["step"]} in {result["train_wall_s"]:.0f} s')
     files = {'samples': 'samples/latest.png', 'checkpoints': 'checkpoints',
              'TensorBoard': 'tensorboard', 'result': 'train_result.json'}
-    cli.summary(title, FLAGS.workdir, files, {k: result[k] for k in SCORES if k in result},
+    cli.summary(cli.title(result), FLAGS.workdir, files, {k: result[k] for k in SCORES if k in result},
                 result)
 
 

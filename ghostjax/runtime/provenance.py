@@ -1,10 +1,13 @@
-"""Where a result came from: the command, the date, the machine and the versions."""
+"""Where a result came from: the command, the date, the machine, the versions, the git commit of
+the code and a hash of the config that produced it."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import platform
+import subprocess
 import sys
 from typing import Any
 
@@ -27,10 +30,38 @@ def machine() -> str:
     return f'{cpu_name()}, {os.cpu_count()} cores, {jax.default_backend()}'
 
 
-def provenance(command: str | None = None) -> dict[str, str]:
-    return {'command': command or ' '.join(['python', '-m', *_module_argv()]),
-            'date': datetime.date.today().isoformat(), 'machine': machine(),
-            'jax': jax.__version__, 'python': platform.python_version()}
+def git_commit(directory: str | None = None) -> str:
+    """The commit checked out where this code runs, with ``+dirty`` when tracked files differ
+    from it; ``'unknown'`` outside a git checkout."""
+    cwd = directory or os.path.dirname(os.path.abspath(__file__))
+    try:
+        commit = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=cwd, capture_output=True,
+                                text=True, check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'],
+                               cwd=cwd, capture_output=True, text=True, check=True,
+                               timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return 'unknown'
+    return commit + ('+dirty' if dirty else '')
+
+
+def config_hash(config: Any) -> str:
+    """sha256 (first 16 hex digits) of a config's canonical JSON: two records with the same
+    hash ran the same settings."""
+    values = config.to_dict() if hasattr(config, 'to_dict') else config
+    text = json.dumps(values, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def provenance(command: str | None = None, config: Any = None) -> dict[str, str]:
+    """Command, date, machine, versions and commit of this process (and ``config``'s hash)."""
+    record = {'command': command or ' '.join(['python', '-m', *_module_argv()]),
+              'date': datetime.date.today().isoformat(), 'machine': machine(),
+              'jax': jax.__version__, 'python': platform.python_version(),
+              'commit': git_commit()}
+    if config is not None:
+        record['config_sha256'] = config_hash(config)
+    return record
 
 
 def _module_argv() -> list[str]:
@@ -39,11 +70,12 @@ def _module_argv() -> list[str]:
     return ([spec.name] if spec else [sys.argv[0]]) + sys.argv[1:]
 
 
-def write_result(path: str, result: Any, command: str | None = None) -> None:
+def write_result(path: str, result: Any, command: str | None = None, config: Any = None
+                 ) -> None:
     """Writes ``{provenance..., 'result': result}`` as JSON to ``path`` (atomically)."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path + '.tmp', 'w') as f:
-        json.dump({**provenance(command), 'result': result}, f, indent=2, sort_keys=True,
-                  default=float)
+        json.dump({**provenance(command, config), 'result': result}, f, indent=2,
+                  sort_keys=True, default=float)
         f.write('\n')
     os.replace(path + '.tmp', path)

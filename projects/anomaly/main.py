@@ -12,6 +12,7 @@ FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file('config', None, 'Study configuration file.', lock_config=True)
 flags.DEFINE_string('workdir', None, 'Directory holding one run directory per (class, seed).')
 flags.mark_flags_as_required(['config', 'workdir'])
+flags.adopt_module_key_flags(cli)  # --help lists the multi-process flags too
 
 
 def main(argv):

@@ -105,7 +105,7 @@ def run_study(config: ml_collections.ConfigDict, workdir: str) -> list[str]:
             writers.say('stopped; run the study again to resume')
             break
         if jax.process_index() == 0:
-            provenance.write_result(path, result)
+            provenance.write_result(path, result, config=config)
             aurocs = ', '.join(f'{k} {v["auroc"]:.3f}' for k, v in result['scorers'].items())
             writers.say(f'class {normal} seed {seed}: AUROC {aurocs} -> {path}')
     return paths

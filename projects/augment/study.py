@@ -105,7 +105,8 @@ def run_study(study: ml_collections.ConfigDict, workdir: str) -> list[str]:
                 'arms': scores, 'chosen': chosen,
                 'real_test_accuracy': scores['real']['test_accuracy'],
                 'augmented_test_accuracy': scores[chosen]['test_accuracy'],
-                'gain': scores[chosen]['test_accuracy'] - scores['real']['test_accuracy']})
+                'gain': scores[chosen]['test_accuracy'] - scores['real']['test_accuracy']},
+                config=study)
             writers.say(f'N={per_class} seed {seed} -> {path}')
     return paths
 
@@ -139,6 +140,7 @@ def run_cas(study: ml_collections.ConfigDict, workdir: str) -> list[str]:
             return paths
         if jax.process_index() == 0:
             provenance.write_result(path, {'name': name, 'seed': seed, 'gan': gan_path,
-                                           'classifier': study.cas.classifier, **result})
+                                           'classifier': study.cas.classifier, **result},
+                                    config=study)
             writers.say(f'CAS {name} seed {seed} -> {path}')
     return paths

@@ -18,6 +18,7 @@ flags.DEFINE_string('workdir', None, 'Directory holding one run directory per (p
 flags.DEFINE_integer('max_runs', 0, 'Stop after this many runs finish in this process (0: all).',
                      lower_bound=0)
 flags.mark_flags_as_required(['config', 'workdir'])
+flags.adopt_module_key_flags(cli)  # --help lists the multi-process flags too
 
 
 def main(argv):

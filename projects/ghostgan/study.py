@@ -145,6 +145,6 @@ def run_study(study: ml_collections.ConfigDict, pairs: Mapping[str, ml_collectio
                 'final': {k: result[k] for k in SCORES if k in result},
                 'history': history(run_dir), 'train_wall_s_last_session': result['train_wall_s'],
                 'resumed_from_step': result['start_step'],
-                **sizes(config)})
+                **sizes(config)}, config=config)
             writers.say(f'{name} seed {seed} -> {path}')
     return paths

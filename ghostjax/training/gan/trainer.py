@@ -78,6 +78,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         def score(step: int, state, num_samples: int) -> dict[str, Any]:
             if scorer is None:
                 return {}
+            writers.say(f'step {step}: scoring {num_samples} samples (FID, KID, IS, '
+                        'precision/recall)')
             metrics = scorer(host_copy(sampling_variables(config, state)), num_samples)
             metrics = write_scores(workdir, config, step, metrics)
             run.writer.scalars(step, metrics, 'eval/')

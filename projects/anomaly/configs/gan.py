@@ -1,4 +1,4 @@
-"""The anomaly study's GAN: the unconditional Ghost-GAN (`ghostgan_fashion_mnist.py`: Ghost G,
+"""The anomaly study's GAN: the unconditional Ghost-GAN (`configs/ghostgan_fashion_mnist.py`: Ghost G,
 DCGAN-28 D, non-saturating loss, EMA) trained on one normal class of Fashion-MNIST, 1,500
 steps at batch 64 (16 epochs of its 6,000 images).
 

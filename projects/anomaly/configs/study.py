@@ -1,5 +1,5 @@
 """One-class anomaly detection on Fashion-MNIST (Ruff et al. 2018's protocol): for each class c,
-a Ghost-GAN (`anomaly_gan_fashion_mnist.py`) and a Ghost encoder (f-AnoGAN's izi_f, 1,000
+a Ghost-GAN (`gan.py`) and a Ghost encoder (f-AnoGAN's izi_f, 1,000
 steps) trained on the 6,000 training images of c alone, then every scorer on the 10,000 test
 images, c normal and the other nine classes anomalous. Seed 0 for all ten classes, seeds 1
 and 2 for classes 0, 4 and 8. Every setting below was fixed before any run; nothing is chosen
@@ -7,8 +7,9 @@ on the test split.
 
   python -m projects.anomaly.main --config projects/anomaly/configs/study.py --workdir runs/anomaly
 
-Each (class, seed) writes results/anomaly/anomaly_c{c}_s{seed}.json when it finishes; the
-command resumes where it stopped. Scores: the README's anomaly table.
+Each (class, seed) writes runs/anomaly/results/anomaly_c{c}_s{seed}.json when it finishes;
+the command resumes where it stopped. Measured: mean izi_f AUROC 91.5 over the ten classes
+(seed 0), published in results/anomaly/ (projects/anomaly/README.md).
 """
 import ml_collections
 

@@ -5,8 +5,8 @@ with images from a class-conditional GAN mixed into every batch (`synthetic.rati
   python -m train.classifier --config projects/augment/configs/classifier.py --workdir runs/aug \
       --config.synthetic.gan_workdir=runs/augment/augment_n100_s0/gan --config.synthetic.ratio=0.25
 
-The study (`projects/augment/configs/study.py`) runs it for every N, seed and arm; its
-results are in results/augment/ and the README's augmentation table.
+The study (`study.py`) runs it for every N, seed and arm (real only at N = 100: 78.3 ± 1.1%
+test accuracy over 3 seeds, results/augment/).
 """
 from configs import ghostnet_fashion_mnist
 

@@ -1,5 +1,5 @@
 """The augmentation study's generator: the class-conditional Ghost-GAN of `make run`
-(`ghostgan_cond_fashion_mnist.py`) trained on a labelled subset alone, with DiffAugment
+(`configs/ghostgan_cond_fashion_mnist.py`) trained on a labelled subset alone, with DiffAugment
 (translation, cutout) against the discriminator overfitting a few hundred images.
 
   python -m train.gan --config projects/augment/configs/gan.py --workdir runs/aug_gan \

@@ -1,9 +1,9 @@
 """GhostNet 1.0x + Ghost FPN + FCOS head on Fashion-MNIST scenes: detection alone.
 
-  python -m train.dense_prediction --config projects/scenes/configs/detect.py --workdir runs/scenes_detect \
-      --results results/scenes_detect.json
+  python -m train.dense_prediction --config projects/scenes/configs/detect.py \
+      --workdir runs/scenes_detect
 
-Scores: results/scenes_detect.json (the README's and projects/scenes/README.md's scenes table).
+Measured: results/scenes_detect.json and _s1, _s2 (the table in projects/scenes/README.md).
 """
 from projects.scenes.configs import multitask as scenes_multitask
 

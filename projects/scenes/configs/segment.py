@@ -1,9 +1,9 @@
 """GhostNet 1.0x + Ghost FPN + segmentation head on Fashion-MNIST scenes: segmentation alone.
 
-  python -m train.dense_prediction --config projects/scenes/configs/segment.py --workdir runs/scenes_segment \
-      --results results/scenes_segment.json
+  python -m train.dense_prediction --config projects/scenes/configs/segment.py \
+      --workdir runs/scenes_segment
 
-Scores: results/scenes_segment.json (the README's and projects/scenes/README.md's scenes table).
+Measured: results/scenes_segment.json and _s1, _s2 (the table in projects/scenes/README.md).
 """
 from projects.scenes.configs import multitask as scenes_multitask
 
