@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ghostjax.data.pipeline import Split, from_arrays
+from ghostjax.data.sources import Split, from_arrays
 from ghostjax.training.parallel import global_draw
 
 

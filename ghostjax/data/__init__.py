@@ -1,4 +1,6 @@
-"""Data: TFDS datasets without TensorFlow, an offline Fashion-MNIST default, sharded batches."""
-from ghostjax.data.pipeline import (MEAN_STD, Preprocess, Split, check_batch, default_data_dir,
-                                    epoch_indices, eval_batch_size, from_arrays, load, make_batches,
-                                    prefetch_to_device, prepare)
+"""Data: dataset sources (TFDS without TensorFlow, an offline Fashion-MNIST default),
+preprocessing, and deterministic sharded batches; labelled subsets and the scenes dataset."""
+from ghostjax.data.batches import (check_batch, epoch_indices, eval_batch_size, make_batches,
+                                   prefetch_to_device)
+from ghostjax.data.preprocess import MEAN_STD, Preprocess
+from ghostjax.data.sources import Split, default_data_dir, from_arrays, load, prepare

@@ -21,7 +21,8 @@ import tensorflow_datasets as tfds
 from PIL import Image
 
 from ghostjax.data import fashion_mnist
-from ghostjax.data.pipeline import Preprocess, Split, default_data_dir, prepare
+from ghostjax.data.preprocess import Preprocess
+from ghostjax.data.sources import Split, default_data_dir, prepare
 
 FOREGROUND = 32  # uint8 level above which an item pixel belongs to the item
 MIN_VISIBLE = 0.3

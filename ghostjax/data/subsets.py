@@ -6,7 +6,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ghostjax.data.pipeline import Split, from_arrays
+from ghostjax.data.sources import Split, from_arrays
 
 
 def stratified_indices(labels: np.ndarray, per_class: int, seed: int, num_classes: int,

@@ -2,7 +2,7 @@
 (features [N, F], class probabilities [N, K])``.
 
 ``DomainExtractor``: the penultimate 1280-d features and class probabilities of a GhostNet
-classifier trained on the same dataset (``ghostjax.training.evaluation.load_extractor`` builds
+classifier trained on the same dataset (``ghostjax.training.gan.scoring.load_extractor`` builds
 one from a ``train.classifier`` workdir). Scores computed with it are named "(GhostNet-<dataset>
 features)" and are not comparable with Inception-based FIDs. ``InceptionExtractor``:
 pytorch-fid's InceptionV3 (2048-d pool3 features, 1008-way softmax).

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from ghostjax import data, metrics
-from ghostjax.metrics.evaluate import evaluate_sampler, real_statistics
-from ghostjax.training.evaluation import load_extractor
+from ghostjax.metrics.sample_quality import evaluate_sampler, real_statistics
+from ghostjax.training.gan.scoring import load_extractor
 from tests.helpers import needs_fmnist
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from ghostjax.metrics import mode_collapse
-from ghostjax.metrics.evaluate import evaluate_sampler
+from ghostjax.metrics.sample_quality import evaluate_sampler
 
 
 def test_histograms_count_argmax_classes_and_labels():

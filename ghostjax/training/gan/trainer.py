@@ -15,7 +15,7 @@ from ghostjax import data
 from ghostjax.data import subsets
 from ghostjax.training import writers
 from ghostjax.training import loop
-from ghostjax.training.gan.evaluation import GeneratorScorer, write_scores
+from ghostjax.training.gan.scoring import GeneratorScorer, write_scores
 from ghostjax.training.gan.samples import diversity, image_grid, sample, save_png
 from ghostjax.training.gan.step import (check_config, create_models, create_state,
                                         input_pipeline, sampling_variables, step_config,

@@ -1,4 +1,5 @@
-"""FID, KID, IS and precision/recall of a GAN checkpoint or of any generator's variables."""
+"""Scoring generators: FID, KID, IS and precision/recall of a GAN checkpoint or of any
+generator's variables, in the features of an extractor resolved from a path."""
 from __future__ import annotations
 
 import os
@@ -9,10 +10,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from ghostjax import data
-from ghostjax.metrics.evaluate import evaluate_sampler, real_statistics
+from ghostjax.metrics.extractors import DomainExtractor, InceptionExtractor
 from ghostjax.metrics.mode_collapse import label_histogram
+from ghostjax.metrics.sample_quality import evaluate_sampler, real_statistics
+from ghostjax.models.inception import load_fid_inception
 from ghostjax.training import writers
-from ghostjax.training.evaluation import load_extractor
+from ghostjax.training.classifier import restore_classifier
 from ghostjax.training.gan.step import restore, sampling_variables
 
 
@@ -52,6 +55,22 @@ class GeneratorScorer:
                                    data_histogram=self.histogram)
         metrics.update(split=self.split.split, dataset=self.dataset)
         return metrics
+
+
+def load_extractor(spec: str, image_shape: tuple[int, int, int]):
+    """``spec``: a ``train.classifier`` workdir (its GhostNet is the domain feature extractor)
+    or the path of pytorch-fid's ``pt_inception-2015-12-05-*.pth`` (standard Inception
+    features). ValueError when the classifier takes other images than ``image_shape``."""
+    if spec.endswith('.pth'):
+        return InceptionExtractor(load_fid_inception(spec), image_shape)
+    config, model, state, meta = restore_classifier(spec)
+    extractor = DomainExtractor(model, {'params': state.params, 'batch_stats': state.batch_stats},
+                                meta['image_shape'], config.dataset, meta['num_classes'],
+                                int(state.step))
+    if extractor.image_shape != tuple(image_shape):
+        raise ValueError(f'the classifier in {spec} takes {extractor.image_shape} images, the '
+                         f'generator makes {tuple(image_shape)}')
+    return extractor
 
 
 def generator_metrics(config, g_model, variables: dict, meta: dict, extractor: str,
