@@ -24,13 +24,16 @@ venv: $(PY)
 # pip's output goes to .venv/pip.log (shown when the install fails).
 $(VENV)/.installed: pyproject.toml | $(PY)
 	@echo "installing ghostjax into $(VENV)"
-	@$(PIP) install -q -e . > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+	@$(PIP) install -q -e '.[all]' > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PIP) install -q -e '.[test]'
-	@# torch only powers the optional PyTorch-equivalence tests; they skip without it.
-	$(PIP) install -q 'torch==2.13.0' || echo "torch not installable here: PyTorch comparison tests will be skipped"
+	@# torch only powers the optional PyTorch-equivalence tests; they skip without it. The CPU
+	@# wheel from PyTorch's CPU index (the default index's Linux wheel is the CUDA build).
+	$(PIP) install -q --retries 1 --timeout 10 --index-url https://download.pytorch.org/whl/cpu 'torch==2.13.0' \
+	  || $(PIP) install -q 'torch==2.13.0' \
+	  || echo "torch not installable here: PyTorch comparison tests will be skipped"
 	touch $@
 
 install: $(VENV)/.installed
