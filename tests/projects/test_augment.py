@@ -123,8 +123,6 @@ def test_bad_synthetic_settings_are_refused(overrides, match):
 def test_bad_classifier_settings_fail_before_compiling(tmp_path):
     with pytest.raises(ValueError, match="eval_split must be 'validation'"):
         classifier.train_and_evaluate(augment_config(eval_split='test'), str(tmp_path / 'a'))
-    with pytest.raises(ValueError, match='needs the generator'):
-        classifier.train_and_evaluate(augment_config('x', 0.25), str(tmp_path / 'b'))
     big = augment_config()
     big.subset.per_class = 7000
     with pytest.raises(ValueError, match='class 0 has 6000 examples, fewer than the 7000'):
