@@ -96,12 +96,26 @@ RENDERERS = {'model_sizes': model_sizes, 'gan_sizes': gan_sizes, 'make_run': mak
 BLOCK = re.compile(r'(<!-- results:(\w+) -->\n)(.*?)(<!-- /results:\2 -->)', re.S)
 
 
-def render(text: str) -> str:
+RECORDED = re.compile(r'^Recorded: .*? — ', re.M)
+
+
+def render(text: str, brief: bool = False) -> str:
+    """``text`` with every table re-rendered; ``brief`` (the README) keeps each provenance
+    line's machines, dates and commits and leaves its commands to the project READMEs."""
     def table(m):
         if m[2] not in RENDERERS:
             raise SystemExit(f'unknown results table {m[2]!r}; known: {sorted(RENDERERS)}')
-        return m[1] + RENDERERS[m[2]]() + m[4]
+        body = RENDERERS[m[2]]()
+        if brief:
+            body = RECORDED.sub('Recorded (commands in the result files and project READMEs) '
+                                '— ', body)
+        return m[1] + body + m[4]
     return BLOCK.sub(table, text)
+
+
+def render_doc(name: str) -> str:
+    """The document ``name`` (one of ``DOCS``) with its tables rendered: brief in README.md."""
+    return render((ROOT / name).read_text(), brief=name == 'README.md')
 
 
 def main():
@@ -114,7 +128,7 @@ def main():
         if not path.exists():
             continue
         text = path.read_text()
-        new = render(text)
+        new = render_doc(name)
         if new != text:
             stale.append(name)
             if not args.check:

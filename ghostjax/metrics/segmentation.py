@@ -27,9 +27,11 @@ def iou_per_class(confusion: np.ndarray) -> np.ndarray:
         return np.where(union > 0, tp / union, np.nan)
 
 
-def mean_iou(confusion: np.ndarray) -> float:
-    """Mean of the per-class IoUs over the classes present (labels or predictions)."""
-    return float(np.nanmean(iou_per_class(confusion)))
+def mean_iou(confusion: np.ndarray, skip: tuple[int, ...] = ()) -> float:
+    """Mean of the per-class IoUs over the classes present (labels or predictions), leaving
+    out the classes ``skip`` (e.g. ``(0,)``: background); NaN when none is left."""
+    iou = np.delete(iou_per_class(confusion), list(skip))
+    return float(np.nanmean(iou)) if np.isfinite(iou).any() else float('nan')
 
 
 def pixel_accuracy(confusion: np.ndarray) -> float:

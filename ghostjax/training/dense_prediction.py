@@ -239,6 +239,7 @@ def evaluate(p_predict, state, split: scenes.DenseSplit, config, cfg: StepConfig
             [c[v] for c, v in zip(d['classes'], d['valid'])], cfg.num_classes))
     if confusion is not None:
         metrics.update(miou=seg_metrics.mean_iou(confusion),
+                       miou_objects=seg_metrics.mean_iou(confusion, skip=(0,)),
                        pixel_accuracy=seg_metrics.pixel_accuracy(confusion))
     if count:
         metrics['classify_label_accuracy'] = hits / count

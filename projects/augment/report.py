@@ -25,7 +25,7 @@ def augment() -> str:
     study, cas = augment_runs()
     if not study and not cas:
         return '\nNo augmentation run has finished yet.\n'
-    out, sources, targets = [], [], []
+    out, targets = [], []
     if study:
         lines = ['| labelled images per class | seeds | real only | real + synthetic | gain '
                  '(points) | arms chosen on validation |', '|---|---|---|---|---|---|']
@@ -44,11 +44,11 @@ def augment() -> str:
         r = study[min(study)][0]['result']
         real = r['arms']['real']
         out.append('\n'.join(lines) + '\n' + (
-            f"\n`{r['classifier']}` ({real['train_wall_s'] / 60:.1f} min) with the same steps, "
-            f"batch and augmentations in every arm; the GAN (`{r['gan']}`) trains on the "
+            f"\n`{r['classifier']}` ({real['train_wall_s'] / 60:.1f} min) with the same steps "
+            f"and batch in every arm; real images are flipped at random, generated ones join "
+            f"the batch after that and are not; the GAN (`{r['gan']}`) trains on the "
             f"subset alone; {round(100 * r['val_fraction'])}% of the subset held out to choose "
             f"ratio and truncation; test split of 10,000 images.\n"))
-        sources.append(records[0])
     if cas:
         lines = ['| classifier trained on | seeds | test accuracy (CAS) |', '|---|---|---|']
         for name, records in cas.items():
@@ -67,10 +67,9 @@ def augment() -> str:
             f"{r['train_examples']:,} images ({r['steps']:,} steps), generated class-balanced "
             f"by each conditional GAN (or the real train split), tested on the real test "
             f"split.\n"))
-        sources.append(next(iter(cas.values()))[0])
     note = f"\nTargets: {'; '.join(targets)}.\n" if targets else ''
     records = [rec for rs in (*study.values(), *cas.values()) for rec in rs]
-    return '\n'.join(out) + note + tables.source(*sources) + \
+    return '\n'.join(out) + note + tables.source(*records) + \
         f'\nResult files: `results/augment/*.json` ({runs_count(records)}).\n'
 
 

@@ -1,6 +1,7 @@
 """What every study's report tables are built from: its result records (``results/``, each
 with the command, machine, date and commit that wrote it), mean ± std over seeds, and the
 provenance line under a table."""
+import collections
 import json
 import pathlib
 import statistics
@@ -25,10 +26,25 @@ def records(pattern: str) -> list[dict]:
 
 
 def source(*records: dict) -> str:
-    """The provenance line under a table: its records' commands, machine, JAX and date."""
-    r = records[0]
-    commands = '; '.join(f'`{c}`' for c in dict.fromkeys(x['command'] for x in records))
-    return f'\n{commands} — {r["machine"]}, JAX {r["jax"]}, {r["date"]}.\n'
+    """The provenance line under a table, from all its records: the commands they record, every
+    machine (with its run count when the runs are several), the JAX versions, the date range and
+    the git commits. It starts with ``Recorded:``: a command there is what ran, kept as the
+    record has it even after the entry point moved (tests/test_commands.py reads it so)."""
+    many = len(records) > 1
+    commands = '; '.join(f'`{c}`' for c in dict.fromkeys(r['command'] for r in records))
+    machines = collections.Counter(r['machine'] for r in records)
+    who = ', '.join(f'{m} ({k} run{"s" * (k > 1)})' if many else m for m, k in machines.items())
+    jax_versions = ', '.join(dict.fromkeys(r['jax'] for r in records))
+    dates = sorted({r['date'] for r in records})
+    when = dates[0] if len(dates) == 1 else f'{dates[0]} to {dates[-1]}'
+    commits = list(dict.fromkeys(r['commit'][:7] + '+dirty' * r['commit'].endswith('+dirty')
+                                 for r in records if r.get('commit')))
+    missing = sum(not r.get('commit') for r in records)
+    commit = ', '.join(f'commit {c}' for c in commits) if commits else ''
+    if missing:
+        commit += (', ' if commit else '') + (f'{missing} without a commit' if commits
+                                              else 'commit not recorded')
+    return f'\nRecorded: {commands} — {who}; JAX {jax_versions}; {when}; {commit}.\n'
 
 
 def runs_count(records: list) -> str:

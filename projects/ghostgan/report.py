@@ -72,7 +72,7 @@ def ghostgan_study() -> str:
             f"step) from `benchmarks.step_time`, run alone on the machine. The runs' own wall times "
             f"(in the result files) include evaluations and were not measured alone.\n")
     records = [rec for pair in STUDY_PAIRS for rec in runs.get(pair, [])]
-    sources = [first] + ([step_time] if step_time else [])
+    sources = records + ([step_time] if step_time else [])
     return '\n'.join(lines) + '\n' + note + tables.source(*sources) + _targets(runs, finals, base_macs) + \
         f'\nResult files: `results/ghostgan_study/` ({runs_count(records)}).\n'
 

@@ -48,6 +48,12 @@ def scenes() -> str:
                      f"| {model['macs'] / 1e6:.0f}M | {cell('map')} | {cell('map50')} "
                      f"| {aps if 'map' in tests[0] else '-'} | {cell('miou')} "
                      f"| {cell('pixel_accuracy')} | {cell('classify_label_accuracy')} | {ms} |")
+    reference = tables.load_optional('scenes_baselines')
+    if reference:
+        b = reference['result']
+        lines.append(f"| reference, no model: every class absent, background at every pixel "
+                     f"| - | - | - | - | - | - | {b['miou']:.3f} | {b['pixel_accuracy']:.3f} "
+                     f"| {b['classify_label_accuracy']:.3f} | - |")
     records = [rec for rs in runs.values() for rec in rs]
     r = records[0]['result']
     targets = []
@@ -60,11 +66,12 @@ def scenes() -> str:
                if rec['result'].get('seed', 0) == 0) / 60
     note = (f"\n{r['step']:,} steps at batch 32; the {r['reported_split']} split "
             f"({r[r['reported_split']]['examples']:,} scenes), scored once; mean ± std over "
-            f"seeds; COCO box AP (pycocotools); MACs per 128x128 image; step time from "
+            f"seeds; COCO box AP (pycocotools); mIoU averages the 10 item classes and "
+            f"background; MACs per 128x128 image; step time from "
             f"`benchmarks.step_time`, run alone (longest seed-0 training {wall:.1f} min). "
             f"Targets: "
             f"{'; '.join(targets)}.\n")
-    sources = records[:1] + ([step_time] if step_time else [])
+    sources = records + [x for x in (step_time, reference) if x]
     return '\n'.join(lines) + '\n' + note + tables.source(*sources) + \
         f'\nResult files: `results/scenes_*.json` ({runs_count(records)}).\n'
 

@@ -26,6 +26,8 @@ def test_iou_closed_form():
     np.testing.assert_allclose(iou_per_class(cm)[:2], [0.75, 2 / 3])
     assert np.isnan(iou_per_class(cm)[2])
     assert mean_iou(cm) == pytest.approx((0.75 + 2 / 3) / 2)
+    assert mean_iou(cm, skip=(0,)) == pytest.approx(2 / 3)  # background left out
+    assert np.isnan(mean_iou(cm, skip=(0, 1)))  # only the absent class is left
     assert pixel_accuracy(cm) == pytest.approx(5 / 6)
 
 
