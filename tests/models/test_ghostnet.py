@@ -26,9 +26,28 @@ def test_make_divisible_matches_reference_rounding():
     assert gj.make_divisible(10, 8) == 16  # 8 would be below 0.9 * 10
 
 
+# Han et al. 2020, Table 7: params (M, one decimal) and FLOPs (M, conv and dense
+# multiply-adds, whole numbers).
+PAPER_TABLE = {0.5: (2.6, 42), 1.0: (5.2, 141), 1.3: (7.3, 226)}
+
+
+@pytest.mark.parametrize('width', sorted(PAPER_TABLE))
+def test_sizes_match_the_papers_table_as_printed(width):
+    """0.5x and 1.0x round to the paper's digits. The paper's 1.3x row does not: 7,358,820
+    params print as 7.3 (truncated, not rounded) and 227.0M MACs as 226; the reference
+    implementation has the same counts (next test), so the row is the paper's slip."""
+    params, mflops = PAPER_TABLE[width]
+    size = gj.model_size(gj.GhostNet(width=width), (1, 224, 224, 3))
+    if width == 1.3:
+        assert (int(size['params'] / 1e5) / 10, round(size['macs'] / 1e6)) == (params, mflops + 1)
+    else:
+        assert (round(size['params'] / 1e6, 1), round(size['macs'] / 1e6)) == (params, mflops)
+
+
 @pytest.mark.parametrize('width,params,macs', [
     (0.5, 2_587_292, 42.3e6), (1.0, 5_182_508, 141.2e6), (1.3, 7_358_820, 227.0e6)])
-def test_published_param_and_mac_counts(width, params, macs):
+def test_exact_counts_of_the_reference_implementation(width, params, macs):
+    """The official PyTorch GhostNet (and timm's ghostnet_*) counts, to the parameter."""
     size = gj.model_size(gj.GhostNet(width=width), (1, 224, 224, 3))
     assert size['params'] == params
     assert abs(size['macs'] - macs) / macs < 0.005

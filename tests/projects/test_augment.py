@@ -76,7 +76,9 @@ def test_cas_trains_on_generated_images_only(gan_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(augment.SyntheticSource, 'to_split', smaller_split)
     result = augment.classification_accuracy_score(gan_dir, config, str(tmp_path))
     assert drawn == [60000]  # as many as the real train split holds
-    assert result['train_examples'] == 200 and 0 <= result['cas'] <= 1
+    assert result['train_examples'] == 200
+    correct = result['cas'] * 10000  # an accuracy over the 10,000 real test images
+    assert correct == pytest.approx(round(correct), abs=1e-6)
     assert json.load(open(tmp_path / 'cas.json'))['cas'] == result['cas']
 
 

@@ -122,8 +122,9 @@ def test_trainer_trains_and_scores(tmp_path):
     for split in ('validation', 'test'):
         scores = result[split]
         assert scores['examples'] == 16
-        for k in ('map', 'map50', 'miou', 'pixel_accuracy', 'classify_label_accuracy'):
-            assert 0.0 <= scores[k] <= 1.0 or np.isnan(scores[k]), (split, k)
+        assert {'map', 'map50', 'miou', 'miou_objects', 'pixel_accuracy'} <= set(scores)
+        hits = scores['classify_label_accuracy'] * 16 * 10  # (scene, class) pairs right
+        assert hits == pytest.approx(round(hits), abs=1e-6), (split, hits)
     assert result['model']['params'] > 0 and result['model']['macs'] > 0
     assert json.load(open(tmp_path / 'run' / 'eval.json'))['step'] == 4
     # the figure's inputs: the first test images, their truth and the predictions
