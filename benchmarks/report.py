@@ -16,10 +16,12 @@ from projects.augment import report as augment_report
 from projects.common import tables
 from projects.common.tables import ROOT
 from projects.ghostgan import report as ghostgan_report
+from projects.recipe import report as recipe_report
 from projects.scenes import report as scenes_report
 
 DOCS = ('README.md', 'docs/performance.md', 'projects/ghostgan/README.md',
-        'projects/scenes/README.md', 'projects/augment/README.md', 'projects/anomaly/README.md')
+        'projects/scenes/README.md', 'projects/augment/README.md', 'projects/anomaly/README.md',
+        'projects/recipe/README.md')
 # The paper's MACs (Han et al. 2020, Table 7; GhostNetV2: Tang et al. 2022) beside ours.
 PAPER_MACS = {'GhostNet 0.5x': '42M', 'GhostNet 1.0x': '141M', 'GhostNet 1.3x': '226M',
               'GhostNetV2 1.0x': '167M'}
@@ -92,7 +94,7 @@ RENDERERS = {'model_sizes': model_sizes, 'gan_sizes': gan_sizes, 'make_run': mak
              'vs_torch_jemalloc': lambda: vs_torch('jemalloc'),
              'vs_torch_system': lambda: vs_torch('system'),
              **ghostgan_report.RENDERERS, **scenes_report.RENDERERS, **augment_report.RENDERERS,
-             **anomaly_report.RENDERERS}
+             **anomaly_report.RENDERERS, **recipe_report.RENDERERS}
 BLOCK = re.compile(r'(<!-- results:(\w+) -->\n)(.*?)(<!-- /results:\2 -->)', re.S)
 
 
