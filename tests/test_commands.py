@@ -62,3 +62,7 @@ def test_no_documented_command_passes_a_removed_flag():
     stale = sorted({(where, module, flag) for where, module, args in commands()
                     for flag in removed if flag in args})
     assert not stale, stale
+
+
+def test_the_readme_stays_under_15_kib():
+    assert (ROOT / 'README.md').stat().st_size <= 15 * 1024

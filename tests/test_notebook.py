@@ -18,7 +18,7 @@ def test_notebook_matches_its_percent_script():
 
 @needs_fmnist
 def test_notebook_runs_end_to_end_with_small_settings(tmp_path, monkeypatch):
-    for key, value in (('GAN_STEPS', '20'), ('EXTRACTOR_STEPS', '20'), ('SAMPLES', '500'),
+    for key, value in (('GAN_STEPS', '20'), ('SAMPLES', '500'),
                        ('WORKDIR', str(tmp_path))):
         monkeypatch.setenv(f'GHOSTJAX_NB_{key}', value)
     monkeypatch.setenv('XLA_FLAGS', '')  # the kernel runs as a user's would: one CPU device
@@ -28,6 +28,7 @@ def test_notebook_runs_end_to_end_with_small_settings(tmp_path, monkeypatch):
     outputs = '\n'.join(o.get('text', '') for c in nb.cells if c.cell_type == 'code'
                         for o in c.get('outputs', []))
     assert "'params': 5182508" in outputs and 'fid' in outputs and 'int8:' in outputs
+    assert 'classes the extractor sees in 16 samples:' in outputs
     assert any('image/png' in o.get('data', {}) for c in nb.cells if c.cell_type == 'code'
                for o in c.get('outputs', []))
     assert (tmp_path / 'gan' / 'samples' / 'latest.png').exists()

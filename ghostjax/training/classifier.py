@@ -11,7 +11,7 @@ import dataclasses
 import functools
 import os
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -195,12 +195,14 @@ def load_splits(config: ml_collections.ConfigDict
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                        extension: BatchExtension | None = None,
-                       train_split: data.Split | None = None) -> dict[str, Any]:
+                       train_split: data.Split | None = None,
+                       evals: Sequence[loop.Evaluation] = ()) -> dict[str, Any]:
     """Trains and evaluates per ``config``, resuming from the latest checkpoint in ``workdir``.
 
     ``extension``: rows added to every training batch (e.g. generated images,
     ``ghostjax.applications.augment.extension_from_config``). ``train_split``: trains on it
     instead of the config's (e.g. the Classification Accuracy Score's generated split).
+    ``evals``: more evaluations during training, beside the eval split's.
 
     Returns (and writes to ``{workdir}/eval.json``) the eval split's accuracy and loss, and
     with ``config.test_split`` the test split's under ``'test'``.
@@ -236,19 +238,20 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     with loop.Run(workdir, mesh=mesh, desc='train', finite_keys=('loss',),
                   postfix={'loss': 'loss'}, params_of=lambda s: s.params, meta=meta,
                   keep=config.checkpoints_to_keep,
-                  extra=lambda step: {'learning_rate': float(schedule(step))}) as run:
+                  extra=lambda step: {'learning_rate': float(schedule(step))},
+                  config=config.to_dict()) as run:
         state = run.resume(state)
-        writers.write_json(os.path.join(workdir, 'config.json'), config.to_dict())
 
-        def evaluate_now(step: int, state) -> None:
-            run.writer.scalars(step, evaluate(p_eval, state, eval_split, config, mesh), 'eval/')
+        def evaluate_now(step: int, state) -> dict[str, float]:
+            return evaluate(p_eval, state, eval_split, config, mesh)
 
         t_start = time.perf_counter()
         state, step = run.train(
             state, p_train, train_split, pre_train, total=total_steps,
             global_batch=n_real, seed=config.seed, rng=dropout_rng,
             log_every=config.log_every_steps, checkpoint_every=config.checkpoint_every_steps,
-            hooks=[(config.eval_every_epochs * steps_per_epoch, evaluate_now)])
+            evals=[loop.Evaluation('eval', config.eval_every_epochs * steps_per_epoch,
+                                   evaluate_now), *evals])
         if run.stopped:
             return {'stopped_at_step': step}
         result = evaluate(p_eval, state, eval_split, config, mesh)

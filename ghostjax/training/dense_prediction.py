@@ -16,7 +16,7 @@ import dataclasses
 import functools
 import os
 import time
-from typing import Any
+from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -246,9 +246,11 @@ def evaluate(p_predict, state, split: scenes.DenseSplit, config, cfg: StepConfig
     return metrics
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
+                       evals: Sequence[loop.Evaluation] = ()) -> dict[str, Any]:
     """Trains per ``config`` (resuming from ``workdir``), then scores the eval split; returns
-    (and writes to ``{workdir}/eval.json``) the metrics."""
+    (and writes to ``{workdir}/eval.json``) the metrics. ``evals``: more evaluations during
+    training, beside the eval split's."""
     check_config(config)
     mesh = data_mesh(all_devices=config.data_parallel)
     os.makedirs(workdir, exist_ok=True)
@@ -276,13 +278,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     postfix = {'loss': 'total', **{t[:3]: t for t in model.tasks}}
     with loop.Run(workdir, mesh=mesh, desc='train', finite_keys=('total',), postfix=postfix,
                   params_of=lambda s: s.params, meta=meta, keep=config.checkpoints_to_keep,
-                  extra=lambda step: {'learning_rate': float(schedule(step))}) as run:
+                  extra=lambda step: {'learning_rate': float(schedule(step))},
+                  config=config.to_dict()) as run:
         state = run.resume(state)
-        writers.write_json(os.path.join(workdir, 'config.json'), config.to_dict())
 
-        def evaluate_now(step: int, state) -> None:
-            run.writer.scalars(step, evaluate(p_predict, state, eval_split, config, cfg, mesh),
-                               'eval/')
+        def evaluate_now(step: int, state) -> dict[str, float]:
+            return evaluate(p_predict, state, eval_split, config, cfg, mesh)
 
         t0 = time.perf_counter()
         state, step = run.train(state, p_train, train_split, pre, total=steps,
@@ -290,7 +291,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
                                 rng=jax.random.key(config.seed + 1),
                                 log_every=config.log_every_steps,
                                 checkpoint_every=config.checkpoint_every_steps,
-                                hooks=[(config.eval_every_steps, evaluate_now)])
+                                evals=[loop.Evaluation('eval', config.eval_every_steps,
+                                                       evaluate_now), *evals])
         if run.stopped:
             return {'stopped_at_step': step}
         train_s = time.perf_counter() - t0

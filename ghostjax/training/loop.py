@@ -2,15 +2,20 @@
 
 ``Run`` owns a run's bookkeeping: the Orbax checkpointer (resume, periodic and final saves,
 refusing to save NaN/inf parameters), the TensorBoard writer, the progress bar, buffered
-metrics with a non-finite stop, and SIGTERM/SIGINT turned into save-and-exit. A trainer
-supplies only its wrapped step, its data and its hooks::
+metrics with a non-finite stop, named evaluations, and SIGTERM/SIGINT turned into
+save-and-exit. A trainer supplies only its wrapped step, its data and its evaluations::
 
     with loop.Run(workdir, mesh=data_mesh(), desc='train', ...) as run:
         state = run.resume(state)
-        state, step = run.train(state, p_step, split, preprocess, ...)
+        state, step = run.train(state, p_step, split, preprocess,
+                                evals=[loop.Evaluation('eval', 500, score)], ...)
+
+Every trainer's ``train_and_evaluate`` takes more ``evals``, so a study adds an evaluation
+without touching a trainer.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -23,8 +28,23 @@ from ghostjax.training import checkpoint as ckpt_lib
 from ghostjax.training import writers
 from ghostjax.training.parallel import batch_sharding, host_copy, replicate
 
-# (every_steps, fn(step, state)): called after the step's checkpoint, before the last step.
-Hook = tuple[int, Callable[[int, Any], None]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """A named evaluation: ``fn(step, state)`` (``state`` the device state, replicated over the
+    run's mesh) after every ``every_steps``-th step's checkpoint, before the last step (0:
+    never during training; a trainer runs its own final evaluations). The scalars it returns
+    are written under ``{name}/``; None writes nothing (e.g. an image grid it saves itself).
+    Every process calls it alike."""
+    name: str
+    every_steps: int
+    fn: Callable[[int, Any], Mapping[str, float] | None]
+
+    def __post_init__(self):
+        if not isinstance(self.every_steps, int) or self.every_steps < 0:
+            raise ValueError(f'evaluation {self.name!r}: every_steps must be an integer >= 0, '
+                             f'got {self.every_steps!r}')
 
 
 def train_steps(split: data.Split, *, start: int, total: int, global_batch: int, seed: int,
@@ -94,13 +114,16 @@ class Run:
 
     ``finite_keys``: metrics that stop the run when NaN/inf; ``postfix``: progress-bar label ->
     metric; ``params_of(host_state)``: the parameters checked before each save; ``meta``: JSON
-    saved with every checkpoint; ``extra(step)``: more scalars for each metrics flush.
+    saved with every checkpoint; ``extra(step)``: more scalars for each metrics flush;
+    ``config``: the run's configuration, written to ``{workdir}/config.json`` (what restoring
+    a run rebuilds its models from).
     """
 
     def __init__(self, workdir: str | None, *, mesh: jax.sharding.Mesh, desc: str,
                  finite_keys: tuple[str, ...], postfix: Mapping[str, str],
                  params_of: Callable[[Any], Any], meta: Mapping[str, Any] | None = None,
-                 keep: int = 3, extra: Callable[[int], dict] | None = None):
+                 keep: int = 3, extra: Callable[[int], dict] | None = None,
+                 config: Mapping[str, Any] | None = None):
         self.workdir, self.mesh, self.desc = workdir, mesh, desc
         self.finite_keys, self.postfix, self.params_of = finite_keys, postfix, params_of
         self.meta, self.extra = dict(meta or {}), extra
@@ -110,8 +133,12 @@ class Run:
         self.progress: writers.Progress | None = None
         self.log: MetricLog | None = None
         self.stopped = False
+        self.config = config
 
     def __enter__(self) -> 'Run':
+        if self.workdir and self.config is not None:
+            os.makedirs(self.workdir, exist_ok=True)
+            writers.write_json(os.path.join(self.workdir, 'config.json'), dict(self.config))
         return self
 
     def __exit__(self, *exc) -> None:
@@ -133,14 +160,25 @@ class Run:
             save_checkpoint(self.checkpointer, step, host, self.params_of(host), self.meta)
             writers.say(f'checkpoint step {step} -> {os.path.join(self.workdir, "checkpoints")}')
 
+    def evaluate(self, evaluation: Evaluation, step: int, state: Any
+                 ) -> Mapping[str, float] | None:
+        """Runs ``evaluation`` now and writes its scalars under ``{name}/``."""
+        scores = evaluation.fn(step, state)
+        if scores:
+            self.writer.scalars(step, scores, f'{evaluation.name}/')
+        return scores
+
     def train(self, state: Any, p_step: Callable, split: data.Split,
               preprocess: data.Preprocess, *, total: int, global_batch: int, seed: int,
               rng: jax.Array, log_every: int, checkpoint_every: int,
-              hooks: Sequence[Hook] = ()) -> tuple[Any, int]:
+              evals: Sequence[Evaluation] = ()) -> tuple[Any, int]:
         """Runs ``p_step(state, batch, fold_in(rng, step))`` from the state's step to ``total``
         (``state.step`` is read before placing: a host state); returns the device state and
-        the last step. Saves every ``checkpoint_every`` steps and at the end; on a stop signal
-        saves and sets ``self.stopped``."""
+        the last step. Saves every ``checkpoint_every`` steps and at the end, runs ``evals``
+        on their schedules; on a stop signal saves and sets ``self.stopped``."""
+        names = [e.name for e in evals]
+        if len(set(names)) != len(names):
+            raise ValueError(f'evaluation names must be distinct, got {names}')
         start = int(state.step)
         state, rng = replicate((state, rng), self.mesh)
         sharding = batch_sharding(self.mesh)
@@ -160,9 +198,10 @@ class Run:
                     stop.agree()
                 if step % checkpoint_every == 0 or step == total:
                     self.save(step, state)
-                for every, fn in hooks:
+                for evaluation in evals:
+                    every = evaluation.every_steps
                     if every and step % every == 0 and step < total:
-                        fn(step, state)
+                        self.evaluate(evaluation, step, state)
             if stop.requested:
                 writers.say(f'stop requested: saving step {step} and exiting')
                 self.stopped = True

@@ -13,8 +13,10 @@ from jax.experimental import multihost_utils
 
 from ghostjax.training import checkpoint as ckpt_lib
 from ghostjax.training import gan as gan_lib
+from ghostjax.training import loop
 from ghostjax.training import writers
 from ghostjax.training.classifier import train_and_evaluate
+from ghostjax.training.parallel import data_mesh
 from tests.helpers import ROOT, needs_fmnist, tiny_config
 
 def test_stop_signal_sets_flag_and_restores_handler():
@@ -140,3 +142,30 @@ def test_corrupt_checkpoint_names_step_and_workdir_and_overwrites_nothing(tmp_pa
 def test_restore_of_a_directory_without_a_run_names_the_trainer(tmp_path):
     with pytest.raises(FileNotFoundError, match=f'{tmp_path} holds no train.gan run'):
         gan_lib.restore(str(tmp_path))
+
+
+def test_a_study_adds_an_evaluation_without_touching_the_trainer(tmp_path, monkeypatch):
+    written = []
+    monkeypatch.setattr(writers.MetricWriter, 'scalars',
+                        lambda self, step, scalars, prefix='': written.append((prefix, step)))
+    seen = []
+
+    def probe(step, state):
+        seen.append((step, int(state.step)))
+        return {'value': float(step)}
+
+    train_and_evaluate(tiny_config(), str(tmp_path), evals=[loop.Evaluation('probe', 2, probe)])
+    assert seen == [(2, 2), (4, 4)]  # the last step is the trainer's own final evaluation
+    assert [s for p, s in written if p == 'probe/'] == [2, 4]
+    assert json.load(open(tmp_path / 'config.json'))['num_train_steps'] == 6  # the Run wrote it
+
+
+def test_bad_evaluations_are_refused():
+    with pytest.raises(ValueError, match="evaluation 'x': every_steps must be an integer >= 0"):
+        loop.Evaluation('x', -1, lambda step, state: None)
+    run = loop.Run(None, mesh=data_mesh(all_devices=False), desc='t', finite_keys=(),
+                   postfix={}, params_of=lambda s: s)
+    with pytest.raises(ValueError, match=r"names must be distinct, got \['a', 'a'\]"):
+        run.train(None, None, None, None, total=1, global_batch=1, seed=0, rng=None,
+                  log_every=1, checkpoint_every=1,
+                  evals=[loop.Evaluation('a', 1, print), loop.Evaluation('a', 2, print)])

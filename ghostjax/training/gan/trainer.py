@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import os
 import time
-from typing import Any
+from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -23,8 +23,10 @@ from ghostjax.training.gan.step import (check_config, create_models, create_stat
 from ghostjax.training.parallel import compile_step, data_mesh, host_copy
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
-    """Trains the GAN of ``config``, resuming from ``workdir``; writes samples, metrics, JSON."""
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
+                       evals: Sequence[loop.Evaluation] = ()) -> dict[str, Any]:
+    """Trains the GAN of ``config``, resuming from ``workdir``; writes samples, metrics, JSON.
+    ``evals``: more evaluations during training, beside the sample grids and scores."""
     check_config(config)
     mesh = data_mesh(all_devices=config.data_parallel)
     data.check_batch(config.batch_size, mesh.size)
@@ -49,16 +51,15 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     with loop.Run(workdir, mesh=mesh, desc='gan', finite_keys=('d_loss', 'g_loss'),
                   postfix={'d': 'd_loss', 'g': 'g_loss'}, meta=meta,
                   params_of=lambda s: (s.g.params, s.d.params),
-                  keep=config.checkpoints_to_keep) as run:
+                  keep=config.checkpoints_to_keep, config=config.to_dict()) as run:
         state = run.resume(state)
         if int(state.step) == 0 and config.get('init_from'):
             state = warm_start(state, config.init_from)
-        writers.write_json(os.path.join(workdir, 'config.json'), config.to_dict())
         base_rng = jax.random.wrap_key_data(np.asarray(state.rng))  # a copy: state is donated
 
-        def write_samples(step: int, state) -> None:
+        def write_samples(step: int, state) -> dict[str, float] | None:
             if jax.process_index() != 0:
-                return
+                return None
             s = host_copy(state)
             images = np.asarray(p_sample(s.g, sampling_variables(config, s)['params'], fixed_z,
                                          fixed_labels))
@@ -67,8 +68,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
             save_png(os.path.join(workdir, 'samples', 'latest.png'), grid)
             writers.say(f'samples step {step} -> {workdir}/samples/step_{step:07d}.png')
             run.writer.image(step, 'samples', grid)
-            run.writer.scalars(step, {'diversity': float(diversity(jnp.asarray(images)))},
-                               'samples/')
+            return {'diversity': float(diversity(jnp.asarray(images)))}
 
         # The generator is scored from memory by process 0 alone; the others go on to the
         # next step's collectives and wait there.
@@ -82,31 +82,34 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
                         'precision/recall)')
             metrics = scorer(host_copy(sampling_variables(config, state)), num_samples)
             metrics = write_scores(workdir, config, step, metrics)
-            run.writer.scalars(step, metrics, 'eval/')
             writers.say(f'step {step}: FID {metrics["fid"]:.2f}, IS {metrics["is_mean"]:.2f}, '
                         f'precision {metrics["precision"]:.2f}, recall {metrics["recall"]:.2f} '
                         f'({num_samples} samples) -> {workdir}/eval_step_{step}.json')
             return metrics
 
-        def evaluate_now(step: int, state) -> None:
-            score(step, state, config.eval.num_samples)
+        def evaluate_now(step: int, state) -> dict[str, Any]:
+            return score(step, state, config.eval.num_samples)
 
+        samples = loop.Evaluation('samples', config.sample_every_steps, write_samples)
         t0, start = time.perf_counter(), int(state.step)
         eval_every = config.eval.get('every_steps', 0) if extractor_dir else 0
         state, step = run.train(
             state, p_step, split, pre, total=config.num_train_steps,
             global_batch=config.batch_size, seed=config.seed, rng=base_rng,
             log_every=config.log_every_steps, checkpoint_every=config.checkpoint_every_steps,
-            hooks=[(config.sample_every_steps, write_samples), (eval_every, evaluate_now)])
+            evals=[samples, loop.Evaluation('eval', eval_every, evaluate_now), *evals])
         if run.stopped:
             return {'stopped_at_step': step}
-        write_samples(step, state)
+        run.evaluate(samples, step, state)
         result = {'step': step, 'start_step': start,
                   'train_wall_s': round(time.perf_counter() - t0, 1),
                   'generator': config.generator.name, 'discriminator': config.discriminator.name,
                   'loss': config.loss, 'conditional': bool(config.conditional),
                   'dataset': config.dataset, 'train_examples': split.num_examples}
-        result.update(score(step, state, config.eval.get('final_num_samples')
-                            or config.eval.num_samples))
+        final = score(step, state, config.eval.get('final_num_samples')
+                      or config.eval.num_samples)
+        if final:
+            run.writer.scalars(step, final, 'eval/')
+        result.update(final)
         writers.write_json(os.path.join(workdir, 'train_result.json'), result)
         return result
