@@ -3,6 +3,9 @@ Fashion-MNIST, with the budget and recipe of the conditional Ghost-GAN
 (`ghostgan_cond_fashion_mnist.py`): the CAS baseline of the augmentation study.
 
   python -m train.gan --config configs/dcgan28_cond_fashion_mnist.py --workdir runs/dcgan28_cond
+
+Measured: the CAS of its samples in results/augment/cas_dcgan28_s0.json
+(projects/augment/README.md).
 """
 from configs import dcgan28_fashion_mnist, ghostgan_cond_fashion_mnist
 

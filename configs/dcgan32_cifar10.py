@@ -1,4 +1,13 @@
-"""DCGAN-32 on CIFAR-10 (needs the TFDS download of cifar10)."""
+"""DCGAN-32 on CIFAR-10 (needs the TFDS download of cifar10).
+
+  python -m train.classifier --config configs/ghostnet_cifar10.py --workdir runs/extractor_cifar10
+  python -m train.gan --config configs/dcgan32_cifar10.py --workdir runs/dcgan32_cifar10
+
+FID/KID/IS/precision/recall use the CIFAR-10 GhostNet of the first command as the feature
+extractor; training refuses to start until it exists (or pass
+--config.eval.extractor_workdir='' to train without scores, or a pytorch-fid Inception
+.pth for Inception-feature FIDs). Not run yet: no measured result.
+"""
 from configs import ghostgan_fashion_mnist
 
 

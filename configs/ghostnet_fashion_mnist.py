@@ -1,4 +1,11 @@
-"""Default classifier: GhostNet 1.0x with the small-image stem on Fashion-MNIST (28x28x1)."""
+"""Default classifier: GhostNet 1.0x with the small-image stem on Fashion-MNIST (28x28x1).
+
+  python -m train.classifier --config configs/ghostnet_fashion_mnist.py --workdir runs/cls
+
+Its recipe (flips, no crops, no label smoothing) was chosen on test accuracy during
+development (93.04% test accuracy, CHANGELOG 0.1; no result record); projects/recipe chooses
+it again on validation.
+"""
 import ml_collections
 
 

@@ -1,7 +1,11 @@
 """GhostNet 1.0x on ImageNet with the paper's recipe: 224x224, SGD momentum 0.9, batch 1024,
 cosine schedule with 5 warmup epochs, weight decay 4e-5, label smoothing 0.1, dropout 0.2.
 
+  python -m train.classifier --config configs/ghostnet_imagenet.py --workdir runs/ghostnet_imagenet
+
 Needs ImageNet prepared by TFDS (manual download) in the data dir; images are resized to 224.
+Not run yet (it needs accelerators): the paper reports 73.9% top-1, and the released PyTorch
+weights load with ghostjax.models.convert.load_torch_checkpoint.
 """
 import ml_collections
 

@@ -1,4 +1,9 @@
-"""Ghost generator with a DCGAN-28 critic trained as WGAN-GP (5 critic steps, lambda 10)."""
+"""Ghost generator with a DCGAN-28 critic trained as WGAN-GP (5 critic steps, lambda 10).
+
+  python -m train.gan --config configs/wgan_gp_fashion_mnist.py --workdir runs/gan_wgan_gp
+
+Not run at a fixed budget yet: no measured result.
+"""
 from configs import ghostgan_fashion_mnist
 
 

@@ -12,10 +12,12 @@ import pytest
 from ghostjax.optim import pruning
 from ghostjax.training import losses
 from ghostjax.training import checkpoint as ckpt_lib
+from configs import dcgan32_cifar10, dcgan64_celeba
 from ghostjax.training import gan as gan_lib
+from ghostjax.training.gan.step import check_extractor
 from ghostjax.training.gan import step as gan_step
 from ghostjax.training import writers
-from tests.helpers import assert_trees_close, needs_fmnist, tiny_gan_config
+from tests.helpers import ROOT, assert_trees_close, needs_fmnist, tiny_gan_config
 
 
 
@@ -159,3 +161,13 @@ def test_warm_start_and_a_pruned_generator_with_a_sparse_ema(tmp_path):
     with pytest.raises(ValueError, match='holds a different generator'):
         gan_lib.warm_start(gan_lib.create_state(other, g2, d2, (28, 28, 1), jax.random.key(0)),
                            str(tmp_path / 'base'))
+
+
+def test_a_missing_feature_extractor_is_refused_before_training(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"extractor_workdir='runs/extractor_cifar10' "
+                                                r"holds no train.classifier run"):
+        gan_lib.check_config(dcgan32_cifar10.get_config())
+    gan_lib.check_config(dcgan64_celeba.get_config())  # '': trains without scores, by choice
+    with pytest.raises(FileNotFoundError, match='no Inception weights at'):
+        check_extractor(str(tmp_path / 'pt_inception.pth'))
+    check_extractor(str(ROOT / 'assets' / 'extractor_fashion_mnist'))

@@ -10,6 +10,7 @@ sliced per device, so the step on any number of devices equals the single-device
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Any
 
 import flax.struct
@@ -164,6 +165,22 @@ def check_config(config: ml_collections.ConfigDict) -> None:
     if not isinstance(r1_every, int) or r1_every < 1:
         raise ValueError(f'r1_every (the lazy R1 interval in steps) must be an integer >= 1, '
                          f'got {r1_every!r}')
+    check_extractor(config.eval.get('extractor_workdir', ''))
+
+
+def check_extractor(spec: str) -> None:
+    """FileNotFoundError unless ``spec`` is '' (no FID), a ``train.classifier`` workdir or an
+    existing pytorch-fid Inception ``.pth``: evaluation is never skipped silently."""
+    if not spec:
+        return
+    if spec.endswith('.pth'):
+        if not os.path.isfile(spec):
+            raise FileNotFoundError(f'eval.extractor_workdir: no Inception weights at {spec!r}')
+    elif not os.path.exists(os.path.join(spec, 'config.json')):
+        raise FileNotFoundError(
+            f'eval.extractor_workdir={spec!r} holds no train.classifier run: train the '
+            f'feature extractor first (python -m train.classifier --config ... --workdir '
+            f"{spec}), or set --config.eval.extractor_workdir='' to train without FID")
 
 
 def input_pipeline(config, split) -> tuple[Any, tuple[int, int, int]]:

@@ -43,10 +43,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     fixed_z = jax.random.normal(jax.random.key(config.seed + 1), (config.num_grid, g_model.z_dim))
     fixed_labels = (jnp.arange(config.num_grid) % split.num_classes) if config.conditional else None
     p_sample = jax.jit(functools.partial(sample, g_eval))
-    extractor_dir = config.eval.get('extractor_workdir', '')
-    if extractor_dir and not os.path.exists(os.path.join(extractor_dir, 'config.json')):
-        writers.say(f'warning: no extractor in {extractor_dir!r}: FID/KID/IS/PR are skipped')
-        extractor_dir = ''
+    extractor_dir = config.eval.get('extractor_workdir', '')  # checked by check_config
     meta = {'image_shape': list(image_shape), 'num_classes': split.num_classes}
     with loop.Run(workdir, mesh=mesh, desc='gan', finite_keys=('d_loss', 'g_loss'),
                   postfix={'d': 'd_loss', 'g': 'g_loss'}, meta=meta,
