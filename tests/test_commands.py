@@ -8,7 +8,8 @@ from tests.helpers import ROOT
 
 COMMAND = re.compile(r'python -m ([\w.]+)((?:[ \t]+(?:\\\n\s*)?[^\s`|;&]+)*)')
 CONFIG = re.compile(r'--config[ =](\S+?\.py)\b')
-SOURCES = [*ROOT.glob('*.md'), *ROOT.glob('docs/*.md'), *ROOT.glob('projects/**/*.md'),
+SOURCES = [*ROOT.glob('*.md'), *ROOT.glob('docs/*.md'), *ROOT.glob('notebooks/*.py'),
+           *ROOT.glob('projects/**/*.md'),
            *ROOT.glob('configs/*.py'), *ROOT.glob('projects/*/configs/*.py'),
            *ROOT.glob('projects/**/*.py'), *ROOT.glob('train/*.py'), *ROOT.glob('benchmarks/*.py'),
            ROOT / 'Makefile']
@@ -24,7 +25,8 @@ def commands() -> list[tuple[str, str, str]]:
         text = '\n'.join(line for line in path.read_text().splitlines()
                          if not line.startswith('Recorded'))
         for m in COMMAND.finditer(text):
-            found.append((path.relative_to(ROOT).as_posix(), m[1].rstrip('.'), m[2]))
+            if m[1].strip('.'):  # 'python -m ...': a placeholder
+                found.append((path.relative_to(ROOT).as_posix(), m[1].rstrip('.'), m[2]))
     return found
 
 

@@ -2,7 +2,7 @@
 split only scored. Read from the configs the study runners actually build."""
 import numpy as np
 
-from ghostjax.data import from_arrays, subsets
+from ghostjax.data import from_arrays, scenes, subsets
 from projects.anomaly import study as anomaly_study
 from projects.augment import study as augment_study
 from projects.common import runs as runs_lib
@@ -51,3 +51,13 @@ def test_the_anomaly_gan_trains_on_the_normal_class_of_the_train_split():
     assert (study.train_split, study.test_split) == ('train', 'test')
     c = anomaly_study.gan_config(study, normal=3, seed=0)
     assert c.train_split == study.train_split and tuple(c.subset.classes) == (3,)
+
+
+def test_scene_splits_paste_disjoint_items():
+    """Train and validation scenes take different Fashion-MNIST train images; test scenes take
+    the test images, which nothing trains on."""
+    sources = scenes.ITEM_SOURCES
+    assert sources['test'][0] == 'test' and {sources['train'][0], sources['validation'][0]} == {
+        'train'}
+    (_, lo_t, hi_t), (_, lo_v, hi_v) = sources['train'], sources['validation']
+    assert hi_t <= lo_v or hi_v <= lo_t
