@@ -8,7 +8,7 @@ import jax
 import ml_collections
 from absl import app, flags, logging
 
-from ghostjax.runtime import allocator, distributed, provenance
+from ghostjax.runtime import allocator, compilation_cache, distributed, provenance
 from ghostjax.training import writers
 
 flags.DEFINE_string('coordinator_address', None, 'host:port of process 0 in a multi-process '
@@ -20,6 +20,9 @@ flags.DEFINE_integer('distributed_timeout_s', 300, 'How long a process waits for
                      'to join before failing.')
 flags.DEFINE_integer('heartbeat_timeout_s', 100, 'After a process dies, how long until the '
                      'others stop (with an error) instead of waiting for it.')
+flags.DEFINE_string('compilation_cache_dir', compilation_cache.default_dir(),
+                    "JAX's persistent compilation cache: a repeated or resumed run loads its "
+                    "compiled steps instead of compiling them again ('' turns it off).")
 
 
 def setup() -> None:
@@ -29,6 +32,7 @@ def setup() -> None:
     if not flags.FLAGS['verbosity'].present:
         logging.set_verbosity(logging.ERROR)
     f = flags.FLAGS
+    compilation_cache.enable(f.compilation_cache_dir)
     topology = distributed.initialize(f.coordinator_address, f.num_processes, f.process_id,
                                       init_timeout_s=f.distributed_timeout_s,
                                       heartbeat_timeout_s=f.heartbeat_timeout_s)
