@@ -1,9 +1,14 @@
-"""Compress the default Ghost-GAN's generator (train it first with `make run`, which also
-trains the domain feature extractor the FIDs use).
+"""Compress the generator of a train.gan run (`make run`'s conditional Ghost-GAN in runs/gan
+by default), scored with the shipped feature extractor.
+
+  make run
+  python -m train.compress --config configs/compress_ghostgan_fashion_mnist.py \
+      --workdir runs/compress_ghostgan
 
 Variants: magnitude pruning of the EMA generator at each of ``sparsities``, one-shot and
 fine-tuned by ``finetune_steps`` more GAN steps (pruned on a ramp over the first half; plus a
-dense control with the same steps), and int8 PTQ of weights and activations.
+dense control with the same steps), and int8 PTQ of weights and activations. Measured so
+far only on an earlier, unconditional `make run` GAN (CHANGELOG 0.1; no result record).
 """
 import ml_collections
 

@@ -4,6 +4,11 @@
 Variants: int8 PTQ (weights and activations); int8 QAT (depthwise float) then PTQ; 80%
 global-magnitude sparsity reached by a Zhu & Gupta ramp while fine-tuning; 50% of every
 bottleneck's ghost1 primary maps removed, then fine-tuned.
+
+  python -m train.compress --config configs/compress_ghostnet_fashion_mnist.py \
+      --workdir runs/compress_ghostnet
+
+Measured once (CHANGELOG 0.1; no result record yet): every variant scored on the test split.
 """
 import ml_collections
 

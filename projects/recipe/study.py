@@ -39,7 +39,7 @@ def _set(config: ml_collections.ConfigDict, values: Mapping[str, Any], where: st
         if key not in config:
             raise ValueError(f'{where} sets {key!r}, which the classifier config lacks; it has '
                              f'{sorted(config)}')
-        if isinstance(value, Mapping):
+        if isinstance(value, (Mapping, ml_collections.ConfigDict)):  # merged, not replaced
             _set(config[key], value, f'{where}.{key}')
         else:
             config[key] = value

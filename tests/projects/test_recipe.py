@@ -28,6 +28,8 @@ def test_every_arm_trains_on_train_less_validation_and_never_reads_test():
         assert (c.subset.per_class, c.subset.val_fraction) == (6000, 0.1)
     c = recipe_study.arm_config(s, 'flips_crops_ls')
     assert (c.input.crop_padding, c.label_smoothing) == (2, 0.1)
+    merged = recipe_study.arm_config(study_config(m={'model': {'dropout': 0.1}}), 'm')
+    assert (merged.model.dropout, merged.model.width) == (0.1, 1.0)  # the rest of model kept
     shipped = runs_lib.load_config_file(s.classifier)
     assert recipe_study.arm_config(s, 'flips').num_epochs == shipped.num_epochs
 
