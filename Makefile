@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 FMNIST_DIR := /usr/share/datasets/fashion-mnist
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
-RUN_CONFIG ?= configs/ghostgan_cond_fashion_mnist.py
+RUN_CONFIG ?= configs/ghost_g_dcgan28_d_cond_fashion_mnist.py
 RUN_WORKDIR ?= runs/gan
 
 .PHONY: run test test-fast lint venv install install-test data jemalloc extractor clean

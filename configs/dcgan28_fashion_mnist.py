@@ -5,11 +5,11 @@
 Expected at the Ghost-GAN study's budget (9,370 steps): FID near 11 under the `make run`
 extractor, the study's best, with recall near 0.8 (projects/ghostgan/README.md).
 """
-from configs import ghostgan_fashion_mnist
+from configs import ghost_g_dcgan28_d_fashion_mnist
 
 
 def get_config():
-    c = ghostgan_fashion_mnist.get_config()
+    c = ghost_g_dcgan28_d_fashion_mnist.get_config()
     c.generator.name = 'dcgan28'
     c.generator.kwargs = {}
     c.discriminator.name = 'dcgan28'

@@ -8,11 +8,11 @@ extractor; training refuses to start until it exists (or pass
 --config.eval.extractor_workdir='' to train without scores, or a pytorch-fid Inception
 .pth for Inception-feature FIDs). Not run yet: no measured result.
 """
-from configs import ghostgan_fashion_mnist
+from configs import ghost_g_dcgan28_d_fashion_mnist
 
 
 def get_config():
-    c = ghostgan_fashion_mnist.get_config()
+    c = ghost_g_dcgan28_d_fashion_mnist.get_config()
     c.dataset = 'cifar10'
     c.generator.name = 'dcgan'
     c.generator.kwargs = {}

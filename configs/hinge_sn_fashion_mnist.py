@@ -4,11 +4,11 @@
 
 Not run at a fixed budget yet: no measured result.
 """
-from configs import ghostgan_fashion_mnist
+from configs import ghost_g_dcgan28_d_fashion_mnist
 
 
 def get_config():
-    c = ghostgan_fashion_mnist.get_config()
+    c = ghost_g_dcgan28_d_fashion_mnist.get_config()
     c.discriminator.name = 'dcgan28'
     c.discriminator.kwargs = {'spectral_norm': True}
     c.loss = 'hinge'

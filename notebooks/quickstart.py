@@ -78,12 +78,12 @@ else:
 # not comparable with Inception-feature FIDs).
 
 # %%
-from configs import ghostgan_fashion_mnist
+from configs import ghost_g_dcgan28_d_fashion_mnist
 from ghostjax.training import gan
 
 extractor_dir = 'assets/extractor_fashion_mnist'
 gan_dir = os.path.join(WORKDIR, 'gan')
-config = ghostgan_fashion_mnist.get_config()
+config = ghost_g_dcgan28_d_fashion_mnist.get_config()
 config.num_train_steps = GAN_STEPS
 config.sample_every_steps = config.checkpoint_every_steps = GAN_STEPS
 config.eval.extractor_workdir = ''  # evaluated below

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from configs import ghostgan_fashion_mnist, ghostnet_fashion_mnist
+from configs import ghost_g_dcgan28_d_fashion_mnist, ghostnet_fashion_mnist
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]  # the repository
 # Tests that read Fashion-MNIST (they train): skipped without it, and 'slow' (conftest.py).
@@ -45,7 +45,7 @@ def tiny_config(**overrides):
 
 def tiny_gan_config(**kw):
     """A Ghost-G / MLP-D GAN config that trains in seconds (6 steps, checkpoint at 3)."""
-    c = ghostgan_fashion_mnist.get_config()
+    c = ghost_g_dcgan28_d_fashion_mnist.get_config()
     c.generator.kwargs = {'base_features': 8}
     c.discriminator.name = 'mlp'
     c.discriminator.kwargs = {'hidden': 32}

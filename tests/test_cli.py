@@ -11,7 +11,7 @@ def _run(*args, timeout=120):
 
 
 def test_unknown_gan_config_key_lists_the_valid_keys(tmp_path):
-    proc = _run('train.gan', '--config', 'configs/ghostgan_fashion_mnist.py',
+    proc = _run('train.gan', '--config', 'configs/ghost_g_dcgan28_d_fashion_mnist.py',
                 f'--workdir={tmp_path}', '--config.not_a_key=1')
     assert proc.returncode != 0
     assert "has no config key 'not_a_key'" in proc.stderr
@@ -20,7 +20,7 @@ def test_unknown_gan_config_key_lists_the_valid_keys(tmp_path):
 
 
 def test_misspelt_nested_key_gets_a_close_match(tmp_path):
-    proc = _run('train.gan', '--config', 'configs/ghostgan_fashion_mnist.py',
+    proc = _run('train.gan', '--config', 'configs/ghost_g_dcgan28_d_fashion_mnist.py',
                 f'--workdir={tmp_path}', '--config.eval.num_sample=5')
     assert "Did you mean 'num_samples'? Valid keys under config.eval" in proc.stderr
 
@@ -53,7 +53,7 @@ def test_help_lists_every_flag_an_entry_point_takes():
 
 
 def test_a_flag_no_entry_point_honours_is_an_error(tmp_path):
-    proc = _run('train.gan', '--config', 'configs/ghostgan_fashion_mnist.py',
+    proc = _run('train.gan', '--config', 'configs/ghost_g_dcgan28_d_fashion_mnist.py',
                 f'--workdir={tmp_path}', '--results=results/x.json')
     assert proc.returncode != 0 and "Unknown command line flag 'results'" in proc.stderr
     assert not list(tmp_path.iterdir())

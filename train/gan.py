@@ -1,6 +1,6 @@
 """Trains a GAN.
 
-  python -m train.gan --config configs/ghostgan_fashion_mnist.py --workdir runs/gan \
+  python -m train.gan --config configs/ghost_g_dcgan28_d_fashion_mnist.py --workdir runs/gan \
       [--config.loss=hinge ...]
 """
 from absl import app, flags

@@ -10,7 +10,7 @@ save-and-exit. A trainer supplies only its wrapped step, its data and its evalua
         state, step = run.train(state, p_step, split, preprocess,
                                 evals=[loop.Evaluation('eval', 500, score)], ...)
 
-Every trainer's ``train_and_evaluate`` takes more ``evals``, so a study adds an evaluation
+Every trainer's ``train_and_evaluate`` takes more ``evals``, so a caller adds an evaluation
 without touching a trainer.
 """
 from __future__ import annotations

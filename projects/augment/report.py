@@ -19,6 +19,10 @@ def augment_runs() -> tuple[dict[int, list[dict]], dict[str, list[dict]]]:
     return study, cas
 
 
+# CAS entries of the study config (study.cas.gans) -> what their generators are
+CAS_GANS = {'ghost': 'conditional Ghost G + DCGAN-28 D', 'dcgan28': 'conditional DCGAN-28'}
+
+
 def augment() -> str:
     """GAN augmentation at N labelled images per class (test accuracy, mean ± std over seeds)
     and the Classification Accuracy Score beside the real-data ceiling."""
@@ -44,17 +48,19 @@ def augment() -> str:
         r = study[min(study)][0]['result']
         real = r['arms']['real']
         out.append('\n'.join(lines) + '\n' + (
-            f"\n`{r['classifier']}` ({real['train_wall_s'] / 60:.1f} min) with the same steps "
+            f"\n{tables.config_path(r['classifier'])} ({real['train_wall_s'] / 60:.1f} min) with "
+            f"the same steps "
             f"and batch in every arm; real images are flipped at random, generated ones join "
-            f"the batch after that and are not; the GAN (`{r['gan']}`) trains on the "
+            f"the batch after that and are not; the GAN ({tables.config_path(r['gan'])}) trains on the "
             f"subset alone; {round(100 * r['val_fraction'])}% of the subset held out to choose "
             f"ratio and truncation; test split of 10,000 images.\n"))
     if cas:
         lines = ['| classifier trained on | seeds | test accuracy (CAS) |', '|---|---|---|']
         for name, records in cas.items():
             gan = records[0]['result'].get('gan')
-            label = ('real train split (ceiling)' if name == 'real'
-                     else f'samples of `{pathlib.PurePath(gan).name}`')
+            label = ('real train split (ceiling)' if name == 'real' else
+                     f'samples of the {CAS_GANS[name]}' if name in CAS_GANS else
+                     f'samples of `{pathlib.PurePath(gan).name}`')
             accs = [100 * rec['result']['cas'] for rec in records]
             lines.append(f'| {label} | {len(accs)} | {mean_std(accs, ".2f")} |')
             if name == 'ghost':
@@ -63,7 +69,8 @@ def augment() -> str:
                                f'{verdict(m >= 80)}')
         r = next(iter(cas.values()))[0]['result']
         out.append('\n'.join(lines) + '\n' + (
-            f"\nCAS (Ravuri & Vinyals 2019): classifier `{r['classifier']}` trained on "
+            f"\nCAS (Ravuri & Vinyals 2019): classifier {tables.config_path(r['classifier'])} "
+            f"trained on "
             f"{r['train_examples']:,} images ({r['steps']:,} steps), generated class-balanced "
             f"by each conditional GAN (or the real train split), tested on the real test "
             f"split.\n"))

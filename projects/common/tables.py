@@ -47,6 +47,11 @@ def source(*records: dict) -> str:
     return f'\nRecorded: {commands} — {who}; JAX {jax_versions}; {when}; {commit}.\n'
 
 
+def config_path(path: str) -> str:
+    """A record's config path in backticks, marked when the file has moved since it ran."""
+    return f'`{path}`' + ('' if (ROOT / path).exists() else ' (its path when it ran)')
+
+
 def runs_count(records: list) -> str:
     return f"{len(records)} run{'s' * (len(records) != 1)}"
 

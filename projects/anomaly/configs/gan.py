@@ -1,5 +1,6 @@
-"""The anomaly study's GAN: the unconditional Ghost-GAN (`configs/ghostgan_fashion_mnist.py`: Ghost G,
-DCGAN-28 D, non-saturating loss, EMA) trained on one normal class of Fashion-MNIST, 1,500
+"""The anomaly study's GAN: the unconditional Ghost-GAN
+(`configs/ghost_g_dcgan28_d_fashion_mnist.py`: Ghost G, DCGAN-28 D, non-saturating loss, EMA)
+trained on one normal class of Fashion-MNIST, 1,500
 steps at batch 64 (16 epochs of its 6,000 images).
 
   python -m train.gan --config projects/anomaly/configs/gan.py --workdir runs/gan_c0 \
@@ -7,11 +8,11 @@ steps at batch 64 (16 epochs of its 6,000 images).
 """
 import ml_collections
 
-from configs import ghostgan_fashion_mnist
+from configs import ghost_g_dcgan28_d_fashion_mnist
 
 
 def get_config():
-    c = ghostgan_fashion_mnist.get_config()
+    c = ghost_g_dcgan28_d_fashion_mnist.get_config()
     c.subset = ml_collections.ConfigDict({'classes': (0,), 'per_class': 0})
     c.num_train_steps = 1500
     c.sample_every_steps = 500

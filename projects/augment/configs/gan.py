@@ -1,5 +1,5 @@
 """The augmentation study's generator: the class-conditional Ghost-GAN of `make run`
-(`configs/ghostgan_cond_fashion_mnist.py`) trained on a labelled subset alone, with DiffAugment
+(`configs/ghost_g_dcgan28_d_cond_fashion_mnist.py`) trained on a labelled subset alone, with DiffAugment
 (translation, cutout) against the discriminator overfitting a few hundred images.
 
   python -m train.gan --config projects/augment/configs/gan.py --workdir runs/aug_gan \
@@ -7,11 +7,11 @@
 """
 import ml_collections
 
-from configs import ghostgan_cond_fashion_mnist
+from configs import ghost_g_dcgan28_d_cond_fashion_mnist
 
 
 def get_config():
-    c = ghostgan_cond_fashion_mnist.get_config()
+    c = ghost_g_dcgan28_d_cond_fashion_mnist.get_config()
     c.diffaugment = 'translation,cutout'
     c.num_train_steps = 1500
     c.subset = ml_collections.ConfigDict({'per_class': 100, 'seed': 0, 'val_fraction': 0.2})

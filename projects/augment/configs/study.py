@@ -29,5 +29,5 @@ def get_config() -> ml_collections.ConfigDict:
     c.cas = ml_collections.ConfigDict({
         'classifier': 'projects/augment/configs/cas_classifier.py', 'seeds': (0,),
         'gans': {'dcgan28': 'configs/dcgan28_cond_fashion_mnist.py',
-                 'ghost': 'configs/ghostgan_cond_fashion_mnist.py'}})
+                 'ghost': 'configs/ghost_g_dcgan28_d_cond_fashion_mnist.py'}})
     return c

@@ -16,9 +16,9 @@ import ml_collections
 
 PAIRS = {
     'dcgan28': 'configs/dcgan28_fashion_mnist.py',
-    'ghost_g': 'configs/ghostgan_fashion_mnist.py',
-    'ghost_gd': 'configs/ghostgan_ghostd_fashion_mnist.py',
-    'ghost_g_ghostnet_d': 'configs/ghostgan_ghostnetd_fashion_mnist.py',
+    'ghost_g': 'configs/ghost_g_dcgan28_d_fashion_mnist.py',
+    'ghost_gd': 'configs/ghost_g_ghost_d_fashion_mnist.py',
+    'ghost_g_ghostnet_d': 'configs/ghost_g_ghostnet_d_fashion_mnist.py',
 }
 
 

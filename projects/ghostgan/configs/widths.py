@@ -18,7 +18,7 @@ from projects.ghostgan.configs import study as ghostgan_study_fashion_mnist
 
 def get_config() -> ml_collections.ConfigDict:
     c = ghostgan_study_fashion_mnist.get_config()
-    c.pairs = {f'ghost_g_w{w}': 'configs/ghostgan_fashion_mnist.py' for w in (16, 64)}
+    c.pairs = {f'ghost_g_w{w}': 'configs/ghost_g_dcgan28_d_fashion_mnist.py' for w in (16, 64)}
     c.overrides = {f'ghost_g_w{w}': {'generator': {'kwargs': {'base_features': w}}}
                    for w in (16, 64)}
     c.seeds = {name: (0,) for name in c.pairs}

@@ -3,7 +3,7 @@ that it differs from its baseline ``dcgan28_fashion_mnist.py`` in the generator 
 (non-saturating loss, Adam 2e-4, EMA). ``--config.discriminator.name=ghost`` swaps in the
 GhostDiscriminator, which at equal learning rates overpowers this generator.
 
-  python -m train.gan --config configs/ghostgan_fashion_mnist.py --workdir runs/gan
+  python -m train.gan --config configs/ghost_g_dcgan28_d_fashion_mnist.py --workdir runs/gan
 
 Expected at the Ghost-GAN study's budget (9,370 steps): FID near 22 under the `make run`
 extractor, about twice the baseline's, with recall near 0.75 (projects/ghostgan/README.md).
