@@ -66,9 +66,24 @@ def test_study_writes_each_arm_and_resumes(tmp_path, monkeypatch):
     monkeypatch.setattr(tables, 'ROOT', tmp_path)
     table = report.recipe()
     assert '| b | flips, label smoothing 0.05 | 95.00 |' in table
-    assert 'Best on validation so far: b (2 of' in table
+    assert 'Best on validation: b (2 of the 4 arms run)' in table  # 'a' is not the shipped arm
 
 
 def test_no_arm_no_table(tmp_path, monkeypatch):
     monkeypatch.setattr(tables, 'ROOT', tmp_path)
     assert 'No recipe arm has finished yet' in report.recipe()
+
+
+def test_the_table_says_by_how_much_an_arm_beats_the_shipped_recipe(tmp_path, monkeypatch):
+    (tmp_path / 'results' / 'recipe').mkdir(parents=True)
+    for arm, acc in (('flips', 0.90), ('flips_ls', 0.92)):
+        record = {'command': 'c', 'date': 'd', 'machine': 'm', 'jax': '0', 'result': {
+            'arm': arm, 'settings': {'label_smoothing': 0.1} if arm == 'flips_ls' else {},
+            'classifier': 'configs/ghostnet_fashion_mnist.py', 'val_fraction': 0.1, 'seed': 0,
+            'validation_accuracy': acc, 'validation_loss': 0.3, 'validation_examples': 6000,
+            'train_examples': 54000, 'steps': 2526, 'train_wall_s': 1.0}}
+        (tmp_path / 'results' / 'recipe' / f'{arm}.json').write_text(json.dumps(record))
+    monkeypatch.setattr(tables, 'ROOT', tmp_path)
+    table = report.recipe()
+    assert '| flips_ls | flips, label smoothing 0.1 | 92.00 | 0.3000 |' in table
+    assert 'Best on validation: flips_ls, 2.00 points above the shipped flips (2 of the 4' in table
