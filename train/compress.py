@@ -1,4 +1,5 @@
-"""Prunes, fine-tunes and quantizes a trained model; writes compress.json and prints its table.
+"""Prunes, fine-tunes and quantizes a trained model; writes compress.json, its result record
+(result.json) and prints its table.
 
   python -m train.compress --config configs/compress_ghostnet_fashion_mnist.py \
       --workdir runs/compress_ghostnet
@@ -30,7 +31,10 @@ def main(argv):
         raise app.UsageError(f'config.kind must be one of {sorted(PIPELINES)}, got {kind!r}')
     result = PIPELINES[kind](FLAGS.config, FLAGS.workdir)
     print(compress_table(result['rows'], result['metric']))
-    print(f'wrote {FLAGS.workdir}/compress.json')
+    first = result['rows'][0]
+    cli.summary(f'compressed {FLAGS.config.checkpoint}: {len(result["rows"])} variants',
+                FLAGS.workdir, {'table': 'compress.json', 'variants': 'variants'},
+                {f"dense {result['metric']}": first[result['metric']]}, result=result)
 
 
 if __name__ == '__main__':

@@ -4,8 +4,10 @@
 def compress_table(rows: list[dict], metric: str) -> str:
     """The markdown table of a ``compress.json``'s ``rows`` (``metric``: accuracy or fid)."""
     if metric == 'accuracy':
-        head = ['variant', 'test accuracy', 'change']
-        cells = lambda r: [f"{100 * r['accuracy']:.2f}%", f"{100 * r['delta']:+.2f} pt"]
+        head = ['variant', 'validation accuracy', 'test accuracy', 'change (test)']
+        cells = lambda r: [f"{100 * r['validation_accuracy']:.2f}%"
+                           + (' (chosen)' if r.get('chosen_on_validation') else ''),
+                           f"{100 * r['accuracy']:.2f}%", f"{100 * r['delta']:+.2f} pt"]
     else:
         head = ['variant', 'FID', 'change', 'KID', 'IS', 'precision', 'recall']
         cells = lambda r: [f"{r['fid']:.2f}", f"{100 * r['fid_change']:+.1f}%", f"{r['kid']:.4f}",

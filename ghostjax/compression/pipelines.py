@@ -1,7 +1,7 @@
 """Compression pipelines behind ``train.compress``: a trained GhostNet classifier or GAN
 generator in, pruned / fine-tuned / quantized variants out, each measured the same way.
 
-Every variant is one row: test accuracy (or FID, KID, IS, precision/recall), parameters, MACs
+Every variant is one row: validation and test accuracy (or FID, KID, IS, precision/recall), parameters, MACs
 per example, sparsity of the prunable kernels, and the bytes of its float32, sparse and int8
 checkpoints (``quantization.size_report``, BN folded). Rows go to ``{workdir}/compress.json``
 (with per-layer sparsity); the float variables of every pruned / fine-tuned variant are saved
@@ -77,7 +77,7 @@ def _mesh(config) -> jax.sharding.Mesh:
 
 def classifier_accuracy(model, variables: dict, base_config, split: data.Split,
                         mesh: jax.sharding.Mesh | None = None) -> dict[str, float]:
-    """Test accuracy / loss of ``model.apply(variables, x)`` with the classifier's evaluation
+    """Accuracy / loss on ``split`` of ``model.apply(variables, x)`` with the classifier's evaluation
     (data-parallel over ``mesh``, default the first device)."""
     mesh = mesh or data_mesh(all_devices=False)
     state = Evaluable(model.apply, variables['params'], variables['batch_stats'])
@@ -116,11 +116,22 @@ def finetune_classifier(model, variables: dict, base_config, ft: ml_collections.
 
 def compress_classifier(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
     """Dense, int8 PTQ, int8 QAT, unstructured-sparse and channel-pruned variants of the
-    ``config.checkpoint`` classifier, each evaluated on the test split."""
+    ``config.checkpoint`` classifier. The checkpoint must hold out a validation split
+    (``subset.per_class`` > 0): every variant is fine-tuned on the checkpoint's train part,
+    scored on its validation part and on ``config.test_split``; the one choice, the pruning
+    method among ``config.sparse.methods``, is made on validation accuracy."""
     base, model, state, meta = cls_lib.restore_classifier(config.checkpoint)
+    if not base.get('subset', {}).get('per_class', 0):
+        raise ValueError(f'{config.checkpoint} was trained on the whole train split; '
+                         'compression chooses on validation, so train the checkpoint with '
+                         'a held-out part (--config.subset.per_class=6000 '
+                         '--config.subset.val_fraction=0.1 --config.eval_split=validation)')
+    if not config.sparse.methods and config.sparse.sparsity:
+        raise ValueError('config.sparse.methods is empty; expected pruning methods to '
+                         f'choose from, e.g. {pruning.METHODS}')
     mesh = _mesh(config)
-    train = data.load(base.dataset, base.train_split, base.get('data_dir') or None)
-    test = data.load(base.dataset, base.eval_split, base.get('data_dir') or None)
+    train, validation, _ = cls_lib.load_splits(base)
+    test = data.load(base.dataset, config.test_split, base.get('data_dir') or None)
     example = jax.ShapeDtypeStruct((1, *meta['image_shape']), jnp.float32)
     dense = {'params': state.params, 'batch_stats': state.batch_stats}
     rows: list[dict] = []
@@ -128,15 +139,18 @@ def compress_classifier(config: ml_collections.ConfigDict, workdir: str) -> dict
     def row(name: str, m, variables: dict, quantized: dict | None = None,
             eval_model=None, eval_variables=None, **extra) -> dict:
         t0 = time.perf_counter()
-        acc = classifier_accuracy(eval_model or m, eval_variables or variables, base, test,
-                                  mesh)
-        r = {'variant': name, 'accuracy': round(acc['accuracy'], 4),
-             'loss': round(acc['loss'], 4), **measure(m, variables, example, quantized), **extra}
+        scores = {k: classifier_accuracy(eval_model or m, eval_variables or variables, base,
+                                         split, mesh)
+                  for k, split in (('validation', validation), ('test', test))}
+        r = {'variant': name, 'validation_accuracy': round(scores['validation']['accuracy'], 4),
+             'accuracy': round(scores['test']['accuracy'], 4),
+             'loss': round(scores['test']['loss'], 4),
+             **measure(m, variables, example, quantized), **extra}
         r['delta'] = round(r['accuracy'] - rows[0]['accuracy'], 4) if rows else 0.0
         if rows and quantized is None:
             r['saved'] = save_variables(workdir, name, variables)
-        logging.info('%s: accuracy %.4f (%.0f s eval)', name, r['accuracy'],
-                     time.perf_counter() - t0)
+        writers.say(f"  {name}: validation {r['validation_accuracy']:.4f}, test "
+                    f"{r['accuracy']:.4f} ({time.perf_counter() - t0:.0f} s to score)")
         rows.append(r)
         return r
 
@@ -145,6 +159,7 @@ def compress_classifier(config: ml_collections.ConfigDict, workdir: str) -> dict
         qm, qv = quantization.ptq(m, folded, example)
         row(name, m, variables, qv, qm, qv, weights='int8', activations='int8', **extra)
 
+    choices: dict[str, Any] = {}
     row('dense', model, dense)
     if config.ptq:
         int8('dense + int8 PTQ', model, dense)
@@ -156,15 +171,22 @@ def compress_classifier(config: ml_collections.ConfigDict, workdir: str) -> dict
              finetune_epochs=config.qat.epochs)
     if config.sparse.sparsity:
         sp = config.sparse
-
-        def wrap(tx, total):
-            return pruning.prune(tx, sp.method, pruning.polynomial(
-                sp.sparsity, 0, max(1, int(sp.ramp_fraction * total)), sp.update_every))
-        tuned = finetune_classifier(model, dense, base, _ft(config, sp), train, wrap, mesh)
-        row(f'{sp.method} {sp.sparsity:.0%} sparse, fine-tuned', model, tuned,
-            finetune_epochs=sp.epochs)
+        candidates = {}
+        for method in sp.methods:
+            def wrap(tx, total, method=method):
+                return pruning.prune(tx, method, pruning.polynomial(
+                    sp.sparsity, 0, max(1, int(sp.ramp_fraction * total)), sp.update_every))
+            tuned = finetune_classifier(model, dense, base, _ft(config, sp), train, wrap, mesh)
+            r = row(f'{method} {sp.sparsity:.0%} sparse, fine-tuned', model, tuned,
+                    finetune_epochs=sp.epochs, method=method)
+            candidates[method] = (r, tuned)
+        best = max(candidates, key=lambda k: candidates[k][0]['validation_accuracy'])
+        candidates[best][0]['chosen_on_validation'] = True
+        choices['sparse_method'] = {
+            'chosen': best, 'on': 'validation_accuracy',
+            'candidates': {k: r['validation_accuracy'] for k, (r, _) in candidates.items()}}
         if config.ptq:
-            int8(f'{sp.sparsity:.0%} sparse + int8 PTQ', model, tuned)
+            int8(f'{best} {sp.sparsity:.0%} sparse + int8 PTQ', model, candidates[best][1])
     if config.channels.fraction:
         ch = config.channels
         small, sliced = prune_ghost_channels(model, dense, ch.fraction)
@@ -176,7 +198,11 @@ def compress_classifier(config: ml_collections.ConfigDict, workdir: str) -> dict
         if config.ptq:
             int8(f'channels -{ch.fraction:.0%} + int8 PTQ', small, tuned)
     return _write(workdir, config, rows, 'accuracy',
-                  {'checkpoint': config.checkpoint, 'checkpoint_step': int(state.step)})
+                  {'checkpoint': config.checkpoint, 'checkpoint_step': int(state.step),
+                   'train_examples': train.num_examples,
+                   'validation_examples': validation.num_examples,
+                   'test_split': config.test_split, 'test_examples': test.num_examples,
+                   'choices': choices})
 
 
 def _ft(config, stage) -> ml_collections.ConfigDict:

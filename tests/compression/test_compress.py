@@ -150,36 +150,61 @@ def test_size_report_counts_sparse_values_and_indices():
 
 @pytest.fixture(scope='module')
 def tiny_classifier(tmp_path_factory):
-    """A train.classifier workdir of a tiny GhostNet (4 steps; evaluated on 1000 images)."""
+    """A train.classifier workdir of a tiny GhostNet (4 steps) trained on 240 train images
+    with 60 held out as validation, where it is scored."""
     workdir = str(tmp_path_factory.mktemp('cls'))
-    train_and_evaluate(tiny_config(num_train_steps=4, eval_split='test[:1000]'), workdir)
+    c = tiny_config(num_train_steps=4, eval_split='validation')
+    c.subset.per_class, c.subset.val_fraction = 30, 0.2
+    train_and_evaluate(c, workdir)
     return workdir
+
+
+def _compress_config(checkpoint):
+    c = compress_ghostnet_fashion_mnist.get_config()
+    c.checkpoint, c.test_split = checkpoint, 'test[:200]'
+    c.data_parallel = False
+    c.finetune.batch_size = 16
+    c.qat.epochs = c.sparse.epochs = c.channels.epochs = 8 / 15  # 8 steps of 240 images each
+    c.sparse.update_every = 2
+    return c
 
 
 @needs_fmnist
 def test_compress_classifier_end_to_end(tiny_classifier, tmp_path):
     from ghostjax.compression.pipelines import compress_classifier
-    c = compress_ghostnet_fashion_mnist.get_config()
-    c.checkpoint = tiny_classifier
-    c.data_parallel = False
-    c.finetune.batch_size = 16
-    c.qat.epochs = c.sparse.epochs = c.channels.epochs = 8 / 3750  # 8 steps each
-    c.sparse.update_every = 2
+    c = _compress_config(tiny_classifier)
     out = compress_classifier(c, str(tmp_path / 'out'))
     rows = {r['variant']: r for r in out['rows']}
-    assert list(rows)[0] == 'dense' and len(rows) == 8
-    sparse = rows['global_magnitude 80% sparse, fine-tuned']
-    assert sparse['sparsity'] == pytest.approx(0.8, abs=1e-3)
-    assert rows['80% sparse + int8 PTQ']['int8_bytes'] < sparse['float32_bytes'] / 3
-    assert sparse['sparse_bytes'] < 0.4 * sparse['float32_bytes']
+    assert list(rows) == [
+        'dense', 'dense + int8 PTQ', 'int8 QAT (depthwise float) + int8 PTQ',
+        'magnitude 80% sparse, fine-tuned', 'global_magnitude 80% sparse, fine-tuned',
+        f"{out['choices']['sparse_method']['chosen']} 80% sparse + int8 PTQ",
+        'ghost1 channels -50%, no fine-tuning', 'ghost1 channels -50%, fine-tuned',
+        'channels -50% + int8 PTQ']
+    assert (out['train_examples'], out['validation_examples'], out['test_examples']) == (
+        240, 60, 200)
+    # the dense row's validation score is the checkpoint's own final evaluation
+    own = json.load(open(f'{tiny_classifier}/eval.json'))
+    assert rows['dense']['validation_accuracy'] == round(own['accuracy'], 4)
+    # the pruning method is the one with the higher validation accuracy, and only it is marked
+    sparse = {m: rows[f'{m} 80% sparse, fine-tuned'] for m in ('magnitude', 'global_magnitude')}
+    chosen = out['choices']['sparse_method']['chosen']
+    assert sparse[chosen]['validation_accuracy'] == max(
+        r['validation_accuracy'] for r in sparse.values())
+    assert [m for m, r in sparse.items() if r.get('chosen_on_validation')] == [chosen]
+    for r in sparse.values():
+        assert r['sparsity'] == pytest.approx(0.8, abs=1e-3)
+    assert rows[f'{chosen} 80% sparse + int8 PTQ']['int8_bytes'] < sparse[chosen][
+        'float32_bytes'] / 3
+    assert sparse[chosen]['sparse_bytes'] < 0.4 * sparse[chosen]['float32_bytes']
     tuned = rows['ghost1 channels -50%, fine-tuned']
     assert tuned['macs'] < rows['dense']['macs'] and tuned['params'] < rows['dense']['params']
-    for r in rows.values():
-        assert 0 <= r['accuracy'] <= 1
+    for r in rows.values():  # test accuracy is a whole number of the 200 images
+        assert r['accuracy'] * 200 == pytest.approx(round(r['accuracy'] * 200), abs=0.01)
     on_disk = json.load(open(tmp_path / 'out' / 'compress.json'))
     assert on_disk['rows'][0]['accuracy'] == rows['dense']['accuracy']
     table = compress_table(on_disk['rows'], on_disk['metric'])
-    assert table.count('\n') == 2 + len(rows)
+    assert table.count('\n') == 2 + len(rows) and table.count('(chosen)') == 1
     # the fine-tuned channel-pruned variant is saved and rebuilds from its row
     import orbax.checkpoint as ocp
     from ghostjax.training.classifier import create_model
@@ -189,6 +214,19 @@ def test_compress_classifier_end_to_end(tiny_classifier, tmp_path):
         variables = ckpt.restore(tuned['saved'])
     x = jnp.zeros((2, 28, 28, 1))
     chex.assert_shape(model.apply(variables, x), (2, 10))
+
+
+@needs_fmnist
+def test_compress_classifier_refuses_a_checkpoint_without_validation(tiny_classifier,
+                                                                     tmp_path):
+    import shutil
+    from ghostjax.compression.pipelines import compress_classifier
+    workdir = shutil.copytree(tiny_classifier, tmp_path / 'cls')
+    config = json.load(open(workdir / 'config.json'))
+    config['subset']['per_class'] = 0
+    json.dump(config, open(workdir / 'config.json', 'w'))
+    with pytest.raises(ValueError, match='trained on the whole train split'):
+        compress_classifier(_compress_config(str(workdir)), str(tmp_path / 'out'))
 
 
 def c_base(workdir):
