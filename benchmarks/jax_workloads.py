@@ -15,7 +15,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from configs import dcgan28_fashion_mnist, dcgan64_celeba, ghost_g_dcgan28_d_fashion_mnist
+from configs import (dcgan28_fashion_mnist, dcgan64_celeba, ghost_g_dcgan28_d_fashion_mnist,
+                     ghost_g_ghost_d_fashion_mnist)
 from ghostjax.data import scenes
 from ghostjax.ops.counting import count_macs
 from ghostjax.models.ghostnet import GhostNet
@@ -119,5 +120,8 @@ WORKLOADS = {
     'ghostnet_train': lambda: _ghostnet(train=True),
     'dcgan64': lambda: _dcgan(64, 64),
     'dcgan28': lambda: _dcgan(28, 256),
-    'ghostgan': lambda: gan_iteration(ghost_g_dcgan28_d_fashion_mnist.get_config(), 28, 1, 64),
+    'ghost_g_dcgan28_d': lambda: gan_iteration(ghost_g_dcgan28_d_fashion_mnist.get_config(),
+                                               28, 1, 64),
+    'ghost_g_ghost_d': lambda: gan_iteration(ghost_g_ghost_d_fashion_mnist.get_config(),
+                                             28, 1, 64),
 }

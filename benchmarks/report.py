@@ -18,10 +18,11 @@ from projects.common.tables import ROOT
 from projects.ghostgan import report as ghostgan_report
 from projects.recipe import report as recipe_report
 from projects.scenes import report as scenes_report
+from train.tables import compress_table
 
 DOCS = ('README.md', 'docs/performance.md', 'projects/ghostgan/README.md',
         'projects/scenes/README.md', 'projects/augment/README.md', 'projects/anomaly/README.md',
-        'projects/recipe/README.md')
+        'projects/recipe/README.md', 'docs/compression.md')
 # The paper's MACs (Han et al. 2020, Table 7; GhostNetV2: Tang et al. 2022) beside ours.
 PAPER_MACS = {'GhostNet 0.5x': '42M', 'GhostNet 1.0x': '141M', 'GhostNet 1.3x': '226M',
               'GhostNetV2 1.0x': '167M'}
@@ -90,9 +91,59 @@ def vs_torch(allocator: str) -> str:
     return '\n'.join(lines) + '\n' + note + tables.source(data)
 
 
+# Targets fixed before the compression runs (CHANGELOG 0.1), judged on the test split.
+CLASSIFIER_TARGETS = {'sparse': -0.010, 'ptq': -0.005, 'channels_drop': -0.015,
+                      'channels_macs': 0.30}
+
+
+def compression_classifier() -> str:
+    data = tables.load_optional('compression/ghostnet_fashion_mnist')
+    if data is None:
+        return ('Not recorded yet: `python -m train.compress --config '
+                'configs/compress_ghostnet_fashion_mnist.py --workdir runs/compress_ghostnet`.\n')
+    r = data['result']
+    rows = {x['variant']: x for x in r['rows']}
+    choice = r['choices']['sparse_method']
+    sparse = next(x for x in r['rows'] if x.get('chosen_on_validation'))
+    ptq = rows['dense + int8 PTQ']
+    channels = next(x for x in r['rows'] if 'macs_removed' in x)
+    t = CLASSIFIER_TARGETS
+    channels_ok = (channels['delta'] >= t['channels_drop']
+                   and channels['macs_removed'] >= t['channels_macs'])
+    candidates = ', '.join(f'{k} {100 * v:.2f}%' for k, v in choice['candidates'].items())
+    notes = (
+        f"\nCheckpoint `{r['checkpoint']}` (step {r['checkpoint_step']:,}), trained on "
+        f"{r['train_examples']:,} train images; every variant fine-tuned on those, scored on the "
+        f"{r['validation_examples']:,} held out of train (validation) and on the "
+        f"{r['test_examples']:,} of `{r['test_split']}`. Pruning method chosen on validation: "
+        f"{choice['chosen']} ({candidates}). MACs per image; KB of the weights as exported "
+        f"(BN folded).\n\nTargets, fixed in advance and read on test: 80% sparsity costs at "
+        f"most {-100 * t['sparse']:.1f} point ({100 * sparse['delta']:+.2f}, "
+        f"{tables.verdict(sparse['delta'] >= t['sparse'])}); int8 PTQ at most "
+        f"{-100 * t['ptq']:.1f} point ({100 * ptq['delta']:+.2f}, "
+        f"{tables.verdict(ptq['delta'] >= t['ptq'])}); channel pruning removes at least "
+        f"{100 * t['channels_macs']:.0f}% of the MACs ({100 * channels['macs_removed']:.1f}%) "
+        f"for at most {-100 * t['channels_drop']:.1f} points ({100 * channels['delta']:+.2f}, "
+        f"{tables.verdict(channels_ok)}).\n")
+    return compress_table(r['rows'], r['metric']) + notes + tables.source(data)
+
+
+def compression_generator() -> str:
+    data = tables.load_optional('compression/ghostgan_fashion_mnist')
+    if data is None:
+        return ('Not recorded yet: `python -m train.compress --config '
+                'configs/compress_ghostgan_fashion_mnist.py --workdir runs/compress_ghostgan`.\n')
+    r = data['result']
+    notes = (f"\nGenerator of `{r['checkpoint']}` (step {r['checkpoint_step']:,}), scored with "
+             f"the features of `{r['extractor']}`.\n")
+    return compress_table(r['rows'], r['metric']) + notes + tables.source(data)
+
+
 RENDERERS = {'model_sizes': model_sizes, 'gan_sizes': gan_sizes, 'make_run': make_run,
              'vs_torch_jemalloc': lambda: vs_torch('jemalloc'),
              'vs_torch_system': lambda: vs_torch('system'),
+             'compression_classifier': compression_classifier,
+             'compression_generator': compression_generator,
              **ghostgan_report.RENDERERS, **scenes_report.RENDERERS, **augment_report.RENDERERS,
              **anomaly_report.RENDERERS, **recipe_report.RENDERERS}
 BLOCK = re.compile(r'(<!-- results:(\w+) -->\n)(.*?)(<!-- /results:\2 -->)', re.S)

@@ -76,13 +76,15 @@ def _mesh(config) -> jax.sharding.Mesh:
 
 
 def classifier_accuracy(model, variables: dict, base_config, split: data.Split,
-                        mesh: jax.sharding.Mesh | None = None) -> dict[str, float]:
+                        mesh: jax.sharding.Mesh | None = None, p_eval: Callable | None = None
+                        ) -> dict[str, float]:
     """Accuracy / loss on ``split`` of ``model.apply(variables, x)`` with the classifier's evaluation
-    (data-parallel over ``mesh``, default the first device)."""
+    (data-parallel over ``mesh``, default the first device). ``p_eval``: a
+    ``classifier.compile_eval(mesh)`` to reuse, so variants of one model compile once."""
     mesh = mesh or data_mesh(all_devices=False)
     state = Evaluable(model.apply, variables['params'], variables['batch_stats'])
-    return cls_lib.evaluate(cls_lib.compile_eval(mesh), replicate(state, mesh), split,
-                            base_config, mesh)
+    return cls_lib.evaluate(p_eval or cls_lib.compile_eval(mesh), replicate(state, mesh),
+                            split, base_config, mesh)
 
 
 def finetune_classifier(model, variables: dict, base_config, ft: ml_collections.ConfigDict,
@@ -135,12 +137,13 @@ def compress_classifier(config: ml_collections.ConfigDict, workdir: str) -> dict
     example = jax.ShapeDtypeStruct((1, *meta['image_shape']), jnp.float32)
     dense = {'params': state.params, 'batch_stats': state.batch_stats}
     rows: list[dict] = []
+    p_eval = cls_lib.compile_eval(mesh)
 
     def row(name: str, m, variables: dict, quantized: dict | None = None,
             eval_model=None, eval_variables=None, **extra) -> dict:
         t0 = time.perf_counter()
         scores = {k: classifier_accuracy(eval_model or m, eval_variables or variables, base,
-                                         split, mesh)
+                                         split, mesh, p_eval)
                   for k, split in (('validation', validation), ('test', test))}
         r = {'variant': name, 'validation_accuracy': round(scores['validation']['accuracy'], 4),
              'accuracy': round(scores['test']['accuracy'], 4),

@@ -161,7 +161,7 @@ def tiny_classifier(tmp_path_factory):
 
 def _compress_config(checkpoint):
     c = compress_ghostnet_fashion_mnist.get_config()
-    c.checkpoint, c.test_split = checkpoint, 'test[:200]'
+    c.checkpoint, c.test_split = checkpoint, 'test[:60]'  # the validation size: one shape
     c.data_parallel = False
     c.finetune.batch_size = 16
     c.qat.epochs = c.sparse.epochs = c.channels.epochs = 8 / 15  # 8 steps of 240 images each
@@ -182,7 +182,7 @@ def test_compress_classifier_end_to_end(tiny_classifier, tmp_path):
         'ghost1 channels -50%, no fine-tuning', 'ghost1 channels -50%, fine-tuned',
         'channels -50% + int8 PTQ']
     assert (out['train_examples'], out['validation_examples'], out['test_examples']) == (
-        240, 60, 200)
+        240, 60, 60)
     # the dense row's validation score is the checkpoint's own final evaluation
     own = json.load(open(f'{tiny_classifier}/eval.json'))
     assert rows['dense']['validation_accuracy'] == round(own['accuracy'], 4)
@@ -199,8 +199,8 @@ def test_compress_classifier_end_to_end(tiny_classifier, tmp_path):
     assert sparse[chosen]['sparse_bytes'] < 0.4 * sparse[chosen]['float32_bytes']
     tuned = rows['ghost1 channels -50%, fine-tuned']
     assert tuned['macs'] < rows['dense']['macs'] and tuned['params'] < rows['dense']['params']
-    for r in rows.values():  # test accuracy is a whole number of the 200 images
-        assert r['accuracy'] * 200 == pytest.approx(round(r['accuracy'] * 200), abs=0.01)
+    for r in rows.values():  # test accuracy is a whole number of the 60 images
+        assert r['accuracy'] * 60 == pytest.approx(round(r['accuracy'] * 60), abs=0.01)
     on_disk = json.load(open(tmp_path / 'out' / 'compress.json'))
     assert on_disk['rows'][0]['accuracy'] == rows['dense']['accuracy']
     table = compress_table(on_disk['rows'], on_disk['metric'])
