@@ -32,6 +32,7 @@ def setup() -> None:
     if not flags.FLAGS['verbosity'].present:
         logging.set_verbosity(logging.ERROR)
     f = flags.FLAGS
+    provenance.pin_commit()
     compilation_cache.enable(f.compilation_cache_dir)
     topology = distributed.initialize(f.coordinator_address, f.num_processes, f.process_id,
                                       init_timeout_s=f.distributed_timeout_s,

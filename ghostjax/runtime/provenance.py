@@ -45,6 +45,18 @@ def git_commit(directory: str | None = None) -> str:
     return commit + ('+dirty' if dirty else '')
 
 
+_PINNED: dict[str, str] = {}
+
+
+def pin_commit() -> str:
+    """Records the commit this process started from (entry points call it at start, through
+    ``train.cli.setup``), so a long run's record names the code it ran even when the checkout
+    moves on before it ends. Returns it."""
+    if 'commit' not in _PINNED:
+        _PINNED['commit'] = git_commit()
+    return _PINNED['commit']
+
+
 def config_hash(config: Any) -> str:
     """sha256 (first 16 hex digits) of a config's canonical JSON: two records with the same
     hash ran the same settings."""
@@ -54,11 +66,12 @@ def config_hash(config: Any) -> str:
 
 
 def provenance(command: str | None = None, config: Any = None) -> dict[str, str]:
-    """Command, date, machine, versions and commit of this process (and ``config``'s hash)."""
+    """Command, date, machine, versions and commit of this process (pinned at its start by
+    ``pin_commit``, else the checkout's now) and ``config``'s hash."""
     record = {'command': command or ' '.join(['python', '-m', *_module_argv()]),
               'date': datetime.date.today().isoformat(), 'machine': machine(),
               'jax': jax.__version__, 'python': platform.python_version(),
-              'commit': git_commit()}
+              'commit': _PINNED.get('commit') or git_commit()}
     if config is not None:
         record['config_sha256'] = config_hash(config)
     return record
