@@ -72,9 +72,18 @@ def make_run() -> str:
     return '\n'.join(lines) + '\n' + tables.source(ext, gan)
 
 
-def vs_torch(allocator: str) -> str:
-    data = tables.load(f'vs_torch_{allocator}')
+GHOST_PEERS_COMMAND = ('python -m benchmarks.vs_torch --allocator jemalloc --workloads '
+                       'matmul,dcgan28,ghost_g_dcgan28_d,ghost_g_ghost_d '
+                       '--results runs/vs_torch/vs_torch_ghost_jemalloc.json')
+GHOST_PEER_TARGET = 0.8  # issue target: a Ghost row at most 0.8x its like-for-like peer's time
+
+
+def vs_torch(name: str, command: str = '') -> str:
+    data = tables.load_optional(name)
+    if data is None:
+        return f'Not recorded yet: `{command}`.\n'
     rows = data['result']['rows']
+    allocator = rows[0]['allocator']
     lines = ['| workload | ours (ms) | PyTorch (ms) | ratio | GMAC per step | GMAC/s ours / peer '
              '| first step ours / peer (s) | peak RSS ours / peer (MB) |',
              '|---|---|---|---|---|---|---|---|']
@@ -88,6 +97,13 @@ def vs_torch(allocator: str) -> str:
     note = (f'\n{r["ours"]} vs {r["peer"]} ({data["result"]["threads"]} threads), {allocator} '
             f'malloc on both sides; medians of {r["iters"]} interleaved steps after '
             f'{r["warmup"]} warm-up steps each.\n')
+    ghost = [x for x in rows if x['workload'].startswith('ghost_g_')]
+    if ghost:
+        note += ('Target for a Ghost row against its like-for-like peer: ratio at most '
+                 f'{GHOST_PEER_TARGET}; ' + '; '.join(
+                     f"{x['workload']} {x['ratio']:.2f} "
+                     f"({tables.verdict(x['ratio'] <= GHOST_PEER_TARGET)})" for x in ghost)
+                 + '.\n')
     return '\n'.join(lines) + '\n' + note + tables.source(data)
 
 
@@ -140,8 +156,9 @@ def compression_generator() -> str:
 
 
 RENDERERS = {'model_sizes': model_sizes, 'gan_sizes': gan_sizes, 'make_run': make_run,
-             'vs_torch_jemalloc': lambda: vs_torch('jemalloc'),
-             'vs_torch_system': lambda: vs_torch('system'),
+             'vs_torch_jemalloc': lambda: vs_torch('vs_torch_jemalloc'),
+             'vs_torch_system': lambda: vs_torch('vs_torch_system'),
+             'vs_torch_ghost': lambda: vs_torch('vs_torch_ghost_jemalloc', GHOST_PEERS_COMMAND),
              'compression_classifier': compression_classifier,
              'compression_generator': compression_generator,
              **ghostgan_report.RENDERERS, **scenes_report.RENDERERS, **augment_report.RENDERERS,
