@@ -1,9 +1,11 @@
 """Parameters and MACs (conv + dense, per image) of every model, as JSON lines.
 
-  python -m benchmarks.model_sizes
+  python -m benchmarks.model_sizes [--out runs/model_sizes.json]
 Nothing is compiled: sizes come from ``ghostjax.model_size`` on traced shapes. Writes
+``runs/model_sizes.json``; ``python -m benchmarks.publish`` copies it to
 ``results/model_sizes.json`` (README table: ``python -m benchmarks.report``).
 """
+import argparse
 import json
 
 import ghostjax as gj
@@ -12,6 +14,9 @@ from ghostjax.runtime.provenance import write_result
 
 
 def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--out', default='runs/model_sizes.json')
+    args = ap.parse_args()
     rows = [(f'GhostNet {w}x', gj.GhostNet(width=w), (1, 224, 224, 3)) for w in (0.5, 1.0, 1.3)]
     rows += [('GhostNetV2 1.0x', gj.GhostNet(version=2), (1, 224, 224, 3)),
              ('GhostNet 1.0x small-stem, Fashion-MNIST',
@@ -28,7 +33,7 @@ def main():
     for name, model, shape in rows:
         out.append({'model': name, 'input': list(shape), **gj.model_size(model, shape)})
         print(json.dumps({'bench': 'model_size', **out[-1]}))
-    write_result('results/model_sizes.json', {'rows': out})
+    write_result(args.out, {'rows': out})
 
 
 if __name__ == '__main__':

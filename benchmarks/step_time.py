@@ -3,11 +3,11 @@ one JSON file.
 
   # every G/D pair of a GAN study (D step then G step, as train.gan runs them)
   python -m benchmarks.step_time --study projects/ghostgan/configs/study.py \
-      --out results/ghostgan_study_step_time.json
+      --out runs/ghostgan_study_step_time.json
   # dense-prediction configs (train.dense_prediction's step, wrapped as the trainer wraps it)
   python -m benchmarks.step_time --dense projects/scenes/configs/multitask.py \
       projects/scenes/configs/detect.py projects/scenes/configs/segment.py \
-      --out results/scenes_step_time.json
+      --out runs/scenes_step_time.json
 
 Run it alone on the machine: a training job sharing the cores makes every number meaningless.
 """

@@ -2,7 +2,7 @@
 without ``allocator.release_freed_memory`` between runs (``projects.common.runs.pending`` calls it). Each mode
 runs in its own child process: one pair of ``projects/ghostgan/configs/study.py`` for
 several seeds at a short budget; RSS is read when each run finishes, before and after the
-release. Writes ``results/study_memory.json``.
+release. Writes ``runs/study_memory.json`` (``--out``), for ``benchmarks.publish``.
 
   python -m benchmarks.study_memory [--pair ghost_g_ghostnet_d] [--runs 4] [--steps 100]
 """
@@ -47,7 +47,7 @@ def main():
     ap.add_argument('--pair', default='ghost_g_ghostnet_d')
     ap.add_argument('--runs', type=int, default=4)
     ap.add_argument('--steps', type=int, default=100)
-    ap.add_argument('--out', default='results/study_memory.json')
+    ap.add_argument('--out', default='runs/study_memory.json')
     ap.add_argument('--child', choices=('release', 'keep'), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:

@@ -16,8 +16,9 @@ on it, next to the float32 matmul's as the ceiling) and, with ``--markdown``, th
 ``--allocator jemalloc`` starts both sides with retaining jemalloc (``ghostjax.runtime.allocator``).
 
 Build the peers venv with ``bash benchmarks/setup_peers_venv.sh /tmp/peers-venv``. Writes
-``results/vs_torch_<allocator>.json`` (``--results`` for another path); ``python -m
-benchmarks.report`` renders it into ``docs/performance.md``.
+``runs/vs_torch/vs_torch_<allocator>.json`` (``--out`` for another path); ``python -m
+benchmarks.publish`` copies it into ``results/`` and ``python -m benchmarks.report`` renders it
+into ``docs/performance.md``.
 """
 import argparse
 import json
@@ -84,8 +85,8 @@ def main():
     ap.add_argument('--allocator', choices=('system', 'jemalloc'), default='system',
                     help='malloc of both sides; jemalloc: retaining jemalloc via LD_PRELOAD')
     ap.add_argument('--markdown', action='store_true')
-    ap.add_argument('--results', default=None,
-                    help='JSON file for the rows (default results/vs_torch_<allocator>.json)')
+    ap.add_argument('--out', default=None,
+                    help='JSON file for the rows (default runs/vs_torch/vs_torch_<allocator>.json)')
     args = ap.parse_args()
     extra_env = allocator.required_jemalloc_env() if args.allocator == 'jemalloc' else {}
     machine = f'{cpu_name()}, {os.cpu_count()} cores'
@@ -123,7 +124,7 @@ def main():
                'machine': machine}
         rows.append(row)
         print(json.dumps(row), flush=True)
-    write_result(args.results or f'results/vs_torch_{args.allocator}.json',
+    write_result(args.out or f'runs/vs_torch/vs_torch_{args.allocator}.json',
                  {'rows': rows, 'threads': args.threads})
     if args.markdown:
         print('| workload | ours (ms) | PyTorch (ms) | ratio | GMAC per step | GMAC/s ours / peer '

@@ -12,7 +12,10 @@ sparsity reached by a Zhu & Gupta ramp while fine-tuning, per-layer or global ma
 whichever scores higher on validation; 50% of every bottleneck's ghost1 primary maps removed,
 then fine-tuned. Every setting below is fixed in advance; every variant is scored on
 validation and on the test split. Result: results/compression/ghostnet_fashion_mnist.json,
-rendered in docs/compression.md.
+rendered in docs/compression.md (run on runs/recipe/flips, 2-core CPU, about 80 minutes,
+most of it scoring the int8 variants): dense 92.64% test; int8 PTQ 92.63%; global magnitude
+(chosen on validation, 93.27% against 89.68% per-layer) at 80% sparsity 92.57%; channels -50%
+(39.8% fewer MACs) fine-tuned 91.86%.
 """
 import ml_collections
 

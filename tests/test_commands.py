@@ -68,3 +68,13 @@ def test_no_documented_command_passes_a_removed_flag():
 
 def test_the_readme_stays_under_15_kib():
     assert (ROOT / 'README.md').stat().st_size <= 15 * 1024
+
+
+def test_no_command_writes_into_results_by_default():
+    """Commands write under runs/ (their workdir); only benchmarks.publish writes results/."""
+    writes = re.compile(r"""(?:default=|write_result\(|open\()f?['"]results/""")
+    offenders = sorted(p.relative_to(ROOT).as_posix()
+                       for p in [*ROOT.glob('benchmarks/*.py'), *ROOT.glob('train/*.py'),
+                                 *ROOT.glob('projects/**/*.py'), *ROOT.glob('ghostjax/**/*.py')]
+                       if writes.search(p.read_text()))
+    assert not offenders, offenders
