@@ -34,7 +34,8 @@ def _ghostnet(train: bool):
         def infer_fn(s, x):
             return s.apply_fn({'params': s.params, 'batch_stats': s.batch_stats}, x)
         infer = jax.jit(infer_fn)
-        return _with_macs(lambda: infer(state, x).block_until_ready(), infer_fn, state, x)
+        return _with_macs(lambda: infer(state, x).block_until_ready(), infer_fn, state, x,
+                          jitted=infer)
     batch = {'image': x, 'label': jax.random.randint(jax.random.key(2), (32,), 0, 1000)}
     step = jax.jit(classifier.train_step, donate_argnums=(0,))
     box = [state]
@@ -42,12 +43,18 @@ def _ghostnet(train: bool):
     def run():
         box[0], metrics = step(box[0], batch, jax.random.key(3))
         jax.block_until_ready(metrics)
-    return _with_macs(run, classifier.train_step, state, batch, jax.random.key(3))
+    return _with_macs(run, classifier.train_step, state, batch, jax.random.key(3),
+                      jitted=step)
 
 
-def _with_macs(run, fn, *args):
-    """``run`` with ``run.macs``, the MACs of ``fn(*args)`` (traced, not run)."""
+def _with_macs(run, fn, *args, jitted=None):
+    """``run`` with ``run.macs``, the MACs of ``fn(*args)`` (traced, not run), and, given the
+    ``jitted`` function ``run`` calls, ``run.compiled_text()``: the optimized HLO that runs."""
     run.macs = count_macs(fn, *args)
+    if jitted is not None:
+        specs = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype)
+                             if hasattr(x, 'shape') else x, args)
+        run.compiled_text = lambda: jitted.lower(*specs).compile().as_text()
     return run
 
 
@@ -74,7 +81,7 @@ def gan_iteration(config, resolution: int, channels: int, batch_size: int):
         count[0] += 1
         box[0], metrics = step(box[0], batch, jax.random.key(count[0]))
         jax.block_until_ready(metrics)
-    return _with_macs(run, step_fn, state, batch, jax.random.key(0))
+    return _with_macs(run, step_fn, state, batch, jax.random.key(0), jitted=step)
 
 
 def dense_step(config):

@@ -162,12 +162,52 @@ def compression_generator() -> str:
     return compress_table(r['rows'], r['metric']) + notes + tables.source(data)
 
 
+PROFILE_COMMAND = 'python -m benchmarks.profile_step'
+
+
+def profile_step() -> str:
+    """Per-kind share of each profiled step, then the Ghost pair's costliest ops."""
+    data = tables.load_optional('profile_step')
+    if data is None:
+        return f'Not recorded yet: `{PROFILE_COMMAND}` (then publish runs/profile/profile_step.json).\n'
+    rows = data['result']['rows']
+    kinds = sorted({k for r in rows for k in r['by_kind']},
+                   key=lambda k: -max(r['by_kind'].get(k, {}).get('ms', 0) for r in rows))
+
+    def cell(r: dict, group: str, key: str) -> str:
+        v = r[group].get(key)
+        return f"{v['ms']:.1f} ({100 * v['share']:.0f}%)" if v else '-'
+    lines = ['| ms per step (share) | ' + ' | '.join(r['workload'] for r in rows) + ' |',
+             '|---|' + '---|' * len(rows),
+             '| step, untraced | ' + ' | '.join(f"{r['untraced_ms']}" for r in rows) + ' |',
+             '| sum of op self times, traced | ' + ' | '.join(
+                 f"{r['op_ms']} in {r['num_ops']:,} ops" for r in rows) + ' |']
+    lines += [f'| {k} | ' + ' | '.join(cell(r, 'by_kind', k) for r in rows) + ' |'
+              for k in kinds]
+    lines += [f'| model: {m} | ' + ' | '.join(cell(r, 'by_model', m) for r in rows) + ' |'
+              for m in ('G', 'D', 'other')]
+    lines += ['| backward | ' + ' | '.join(cell(r, 'by_direction', 'backward') for r in rows)
+              + ' |']
+    ghost = next((r for r in rows if r['workload'] == 'ghost_g_ghost_d'), rows[0])
+    top = ['', f"Costliest ops of `{ghost['workload']}` (self time per step):", '',
+           '| op | kind | model | direction | ms | share | from (JAX op name, tail) |',
+           '|---|---|---|---|---|---|---|']
+    top += [f"| `{o['op']}` | {o['kind']} | {o['model']} | {o['direction']} | {o['ms']:.2f} "
+            f"| {100 * o['share']:.1f}% | `{o['op_name'][-60:]}` |" for o in ghost['top'][:10]]
+    r = rows[0]
+    note = (f"\n{r['steps']} traced steps after {r['warmup']} warm-up steps, the same "
+            f"workloads as `benchmarks.vs_torch`; XLA's per-thunk trace events, self time "
+            f"(nested thunks subtracted).\n")
+    return '\n'.join(lines + top) + '\n' + note + tables.source(data)
+
+
 RENDERERS = {'model_sizes': model_sizes, 'gan_sizes': gan_sizes, 'make_run': make_run,
              'vs_torch_jemalloc': lambda: vs_torch('vs_torch_jemalloc'),
              'vs_torch_system': lambda: vs_torch('vs_torch_system'),
              'vs_torch_ghost': lambda: vs_torch('vs_torch_ghost_jemalloc', GHOST_PEERS_COMMAND),
              'compression_classifier': compression_classifier,
              'compression_generator': compression_generator,
+             'profile_step': profile_step,
              **ghostgan_report.RENDERERS, **scenes_report.RENDERERS, **augment_report.RENDERERS,
              **anomaly_report.RENDERERS, **recipe_report.RENDERERS}
 BLOCK = re.compile(r'(<!-- results:(\w+) -->\n)(.*?)(<!-- /results:\2 -->)', re.S)

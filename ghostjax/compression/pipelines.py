@@ -45,11 +45,13 @@ class Evaluable:
     batch_stats: Any
 
 
-def measure(model, variables: dict, example: jax.ShapeDtypeStruct,
+def measure(model, variables: dict, example: jax.ShapeDtypeStruct | tuple,
             quantized: dict | None = None, **apply_kwargs) -> dict[str, Any]:
     """Parameters, MACs for one example, sparsity of the prunable kernels and checkpoint bytes.
-    ``example``: the input of one example, e.g. ``[1, 28, 28, 1]``."""
-    macs = count_macs(lambda v, x: model.apply(v, x, **apply_kwargs), variables, example)
+    ``example``: the input of one example, e.g. ``[1, 28, 28, 1]``, or a tuple of the inputs
+    (a conditional generator's ``(z, labels)``)."""
+    examples = example if isinstance(example, tuple) else (example,)
+    macs = count_macs(lambda v, *xs: model.apply(v, *xs, **apply_kwargs), variables, *examples)
     folded = quantization.fold_batch_norm(variables)
     sizes = quantization.size_report(folded['params'],
                                      None if quantized is None else quantized['params'])
@@ -227,6 +229,8 @@ def compress_generator(config: ml_collections.ConfigDict, workdir: str) -> dict[
     dense = gan_lib.sampling_variables(gan_config, state)
     params = dense['params']
     z = jax.ShapeDtypeStruct((1, g_model.z_dim), jnp.float32)
+    # a class-conditional generator also takes one label per example
+    labels = (jax.ShapeDtypeStruct((1,), jnp.int32),) if getattr(g_model, 'num_classes', 0) else ()
     rows: list[dict] = []
 
     def row(name, variables, quantized=None, eval_model=None, eval_variables=None, **extra):
@@ -237,7 +241,7 @@ def compress_generator(config: ml_collections.ConfigDict, workdir: str) -> dict[
         r = {'variant': name, **{k: round(metrics[m], 4) for k, m in (
                  ('fid', 'fid'), ('kid', 'kid_mean'), ('is', 'is_mean'),
                  ('precision', 'precision'), ('recall', 'recall'))},
-             **measure(g_model, variables, z, quantized), **extra}
+             **measure(g_model, variables, (z, *labels), quantized), **extra}
         r['fid_change'] = round(r['fid'] / rows[0]['fid'] - 1, 4) if rows else 0.0
         if rows and quantized is None:
             r['saved'] = save_variables(workdir, name, variables)
@@ -259,7 +263,7 @@ def compress_generator(config: ml_collections.ConfigDict, workdir: str) -> dict[
             row(name, tuned, finetune_steps=config.finetune_steps)
     if config.ptq:
         folded = quantization.fold_batch_norm(dense)
-        qm, qv = quantization.ptq(g_model, folded, z)
+        qm, qv = quantization.ptq(g_model, folded, z, *labels)
         row('int8 PTQ', dense, qv, qm, qv, weights='int8', activations='int8')
     return _write(workdir, config, rows, 'fid', {'checkpoint': config.checkpoint,
                                                  'checkpoint_step': int(state.step),

@@ -52,17 +52,19 @@ def _reference(model: nn.Module, impl: str = 'reference') -> nn.Module:
     return model.clone(impl=impl) if hasattr(model, 'impl') else model
 
 
-def ptq(model: nn.Module, variables: dict, x: jax.Array, qtype: str = 'int8'
-        ) -> tuple[nn.Module, dict]:
-    """(quantized model, quantized variables) for inference. ``x`` is an example input (only
-    its shape and dtype are used). Apply as ``qmodel.apply(qvariables, x, ...)``."""
+def ptq(model: nn.Module, variables: dict, x: jax.Array, *more_inputs: jax.Array,
+        qtype: str = 'int8') -> tuple[nn.Module, dict]:
+    """(quantized model, quantized variables) for inference. ``x`` (and ``more_inputs``, e.g.
+    a conditional generator's labels) are example inputs (only shapes and dtypes are used).
+    Apply as ``qmodel.apply(qvariables, x, ...)``."""
     model = _reference(model)
     t = _qtype(qtype)
     provider = qwix.PtqProvider([qwix.QuantizationRule(module_path='.*', weight_qtype=t,
                                                        act_qtype=t)])
     qmodel = qwix.quantize_model(model, provider)
-    x = jax.ShapeDtypeStruct(np.shape(x), getattr(x, 'dtype', jnp.float32))
-    abstract = jax.eval_shape(qmodel.init, jax.random.key(0), x)
+    examples = [jax.ShapeDtypeStruct(np.shape(a), getattr(a, 'dtype', jnp.float32))
+                for a in (x, *more_inputs)]
+    abstract = jax.eval_shape(qmodel.init, jax.random.key(0), *examples)
     qparams = qwix.quantize_params(jax.tree.map(jnp.asarray, variables['params']),
                                    abstract['params'])
     return qmodel, {**variables, 'params': qparams}

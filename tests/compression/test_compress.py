@@ -238,7 +238,9 @@ def c_base(workdir):
 def test_compress_generator_end_to_end(tiny_classifier, tmp_path):
     from ghostjax.compression.pipelines import compress_generator
     from ghostjax.training import gan as gan_lib
-    gan_lib.train_and_evaluate(tiny_gan_config(num_train_steps=2), str(tmp_path / 'gan'))
+    # class-conditional, as make run's GAN: labels reach MACs counting, PTQ and sampling
+    gan_lib.train_and_evaluate(tiny_gan_config(num_train_steps=2, conditional=True),
+                               str(tmp_path / 'gan'))
     c = compress_ghostgan_fashion_mnist.get_config()
     c.checkpoint, c.extractor = str(tmp_path / 'gan'), tiny_classifier
     c.num_samples, c.finetune_steps = 500, 2
