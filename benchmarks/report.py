@@ -158,8 +158,15 @@ def compression_generator() -> str:
                 'configs/compress_ghostgan_fashion_mnist.py --workdir runs/compress_ghostgan`.\n')
     r = data['result']
     notes = (f"\nGenerator of `{r['checkpoint']}` (step {r['checkpoint_step']:,}), scored with "
-             f"the features of `{r['extractor']}`.\n")
-    return compress_table(r['rows'], r['metric']) + notes + tables.source(data)
+             f"the features of `{r['extractor']}`.")
+    rows = {x['variant']: x for x in r['rows']}
+    control = rows.get('dense, fine-tuned (control)')
+    if control:
+        notes += ' Fine-tuned variants are judged against the control, which had the same steps: ' + \
+            '; '.join(f"{name} FID {x['fid']:.2f} against {control['fid']:.2f} "
+                      f"({100 * (x['fid'] / control['fid'] - 1):+.1f}%)"
+                      for name, x in rows.items() if 'sparse, fine-tuned' in name) + '.'
+    return compress_table(r['rows'], r['metric']) + notes + '\n' + tables.source(data)
 
 
 PROFILE_COMMAND = 'python -m benchmarks.profile_step'
