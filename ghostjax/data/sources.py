@@ -7,8 +7,10 @@ from ``tfds.data_source`` through grain with threaded, batched reads (``batches`
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
+import fcntl
 import os
 import re
 from typing import Any
@@ -73,7 +75,9 @@ def prepare(name: str, data_dir: str | None = None,
     otherwise (and for every other dataset) TFDS's own download is used, unless ``builder``
     (e.g. ``data.scenes``' builder; its errors pass through unchanged) is given. TFDS writes
     into an ``incomplete.*`` directory and renames it only on success, so a failed preparation
-    never leaves a directory that a later run would take as complete.
+    never leaves a directory that a later run would take as complete. Processes that prepare
+    the same dataset at once (the processes of a run on one host, parallel test workers) take
+    turns on a lock file in ``data_dir``: one prepares, the others then find it prepared.
     """
     data_dir = data_dir or default_data_dir()
     own = builder is not None
@@ -82,7 +86,11 @@ def prepare(name: str, data_dir: str | None = None,
         builder = (fashion_mnist.FashionMnistLocal(data_dir=data_dir)
                    if name == 'fashion_mnist' and fashion_mnist.local_files_present() else
                    tfds.builder(name, data_dir=data_dir, file_format='array_record'))
-    if not builder.is_prepared():
+    if builder.is_prepared():
+        return builder
+    with _exclusive(os.path.join(data_dir, f'.{name}.lock')):
+        if builder.is_prepared():  # another process prepared it while this one waited
+            return tfds.builder_from_directory(builder.data_dir)
         if jax.process_index() == 0:
             print(f'preparing {name} for TFDS in {data_dir} (once)', flush=True)
         tfds.disable_progress_bar()  # the line above says what happens; it takes seconds
@@ -98,6 +106,18 @@ def prepare(name: str, data_dir: str | None = None,
             raise RuntimeError(f'could not prepare TFDS dataset {name!r} in {data_dir}: {e}. '
                                f'To get the data: {hint}') from e
     return builder
+
+
+@contextlib.contextmanager
+def _exclusive(path: str):
+    """Holds an exclusive ``flock`` on ``path`` (created if missing) while the block runs."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'a') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def load(name: str, split: str, data_dir: str | None = None,

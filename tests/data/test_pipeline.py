@@ -2,6 +2,8 @@
 import gzip
 import os
 import struct
+import subprocess
+import sys
 
 import chex
 import jax
@@ -75,6 +77,20 @@ def test_streamed_split_gives_the_same_batches_as_in_memory(fmnist_test):
     for a, b, _ in zip(data.make_batches(fmnist_test, **kw), data.make_batches(streamed, **kw),
                        range(3)):
         np.testing.assert_array_equal(np.sort(np.asarray(a['label'])), np.sort(np.asarray(b['label'])))
+
+
+@needs_fmnist
+def test_processes_preparing_at_once_take_turns(tmp_path):
+    # Two processes load the same unprepared dataset at the same time: one prepares it, the
+    # other waits on the lock and reads what the first wrote.
+    code = ('import sys; from ghostjax import data; '
+            's = data.load("fashion_mnist", "test", sys.argv[1]); print("examples", s.num_examples)')
+    procs = [subprocess.Popen([sys.executable, '-c', code, str(tmp_path)], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert all('examples 10000' in out for out in outs), outs
+    assert sum('preparing fashion_mnist' in out for out in outs) == 1, outs
 
 
 def test_unknown_dataset_and_split_name_close_matches():
