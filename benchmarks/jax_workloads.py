@@ -9,6 +9,7 @@ The work mirrors ``torch_workloads.py`` exactly: same shapes, batch, optimizer a
 from __future__ import annotations
 
 import functools
+import time
 
 import jax
 import jax.numpy as jnp
@@ -16,7 +17,7 @@ import numpy as np
 import optax
 
 from configs import (dcgan28_fashion_mnist, dcgan64_celeba, ghost_g_dcgan28_d_fashion_mnist,
-                     ghost_g_ghost_d_fashion_mnist)
+                     ghost_g_ghost_d_fashion_mnist, ghost_g_ghostnet_d_fashion_mnist)
 from ghostjax.data import scenes
 from ghostjax.ops.counting import count_macs
 from ghostjax.models.ghostnet import GhostNet
@@ -49,20 +50,36 @@ def _ghostnet(train: bool):
 
 def _with_macs(run, fn, *args, jitted=None):
     """``run`` with ``run.macs``, the MACs of ``fn(*args)`` (traced, not run), and, given the
-    ``jitted`` function ``run`` calls, ``run.compiled_text()``: the optimized HLO that runs."""
+    ``jitted`` function ``run`` calls, ``run.compiled_text()``: the optimized HLO that runs, and
+    ``run.stages()``: the seconds its trace, lowering and compilation take."""
     run.macs = count_macs(fn, *args)
     if jitted is not None:
         specs = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype)
                              if hasattr(x, 'shape') else x, args)
         run.compiled_text = lambda: jitted.lower(*specs).compile().as_text()
+        run.stages = lambda: _stage_times(jitted, specs)
     return run
+
+
+def _stage_times(jitted, specs) -> dict[str, float]:
+    """Seconds to trace, lower and compile ``jitted`` on ``specs`` (ahead of time; compile is
+    a load when the persistent compilation cache holds the program)."""
+    t0 = time.perf_counter()
+    traced = jitted.trace(*specs)
+    t1 = time.perf_counter()
+    lowered = traced.lower()
+    t2 = time.perf_counter()
+    lowered.compile()
+    t3 = time.perf_counter()
+    return {'trace': t1 - t0, 'lower': t2 - t1, 'compile': t3 - t2}
 
 
 def _matmul(n: int = 4096):
     """``[n, n] @ [n, n]`` in float32: the machine's practical compute ceiling."""
     a, b = (jax.random.normal(jax.random.key(i), (n, n)) for i in range(2))
     matmul = jax.jit(jnp.matmul)
-    return _with_macs(lambda: matmul(a, b).block_until_ready(), jnp.matmul, a, b)
+    return _with_macs(lambda: matmul(a, b).block_until_ready(), jnp.matmul, a, b,
+                      jitted=matmul)
 
 
 def gan_iteration(config, resolution: int, channels: int, batch_size: int):
@@ -131,4 +148,6 @@ WORKLOADS = {
                                                28, 1, 64),
     'ghost_g_ghost_d': lambda: gan_iteration(ghost_g_ghost_d_fashion_mnist.get_config(),
                                              28, 1, 64),
+    'ghost_g_ghostnet_d': lambda: gan_iteration(ghost_g_ghostnet_d_fashion_mnist.get_config(),
+                                                28, 1, 64),
 }

@@ -43,13 +43,13 @@ WORKLOADS = {
 
 class Worker:
     def __init__(self, python: str, side: str, workload: str, threads: int,
-                 extra_env: dict[str, str]):
+                 extra_env: dict[str, str], args: tuple[str, ...] = ()):
         env = dict(os.environ)
         env.pop('XLA_FLAGS', None)  # one host device, all cores, as a user would run it
         env.update(extra_env)
         self.proc = subprocess.Popen(
             [python, '-m', 'benchmarks.worker', '--side', side, '--workload', workload,
-             '--threads', str(threads)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+             '--threads', str(threads), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             text=True, env=env, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         self.ready = self._read()
 

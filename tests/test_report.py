@@ -190,3 +190,24 @@ def test_study_memory_table_pairs_each_run_kept_and_released(tmp_path, monkeypat
     table = ghostgan_report.study_memory()
     assert '| 1 | 5,000 | 4,700 | 900 |' in table and '| 2 | 6,000 | 4,100 | 910 |' in table
     assert 'Ghost G + GhostNet D, one seed per run, 100 steps' in table
+
+
+def test_first_step_table_judges_warm_and_the_named_cold_targets(tmp_path, monkeypatch):
+    monkeypatch.setattr(tables, 'ROOT', tmp_path)
+    assert 'Not recorded yet' in report.first_step()
+    row = lambda name, cold, warm: {'workload': name, 'cold_first_step_s': cold,
+                                    'warm_first_step_s': warm, 'cold_build_s': 5.0,
+                                    'warm_build_s': 4.0, 'cache_entries': 7, 'cache_mb': 1.5,
+                                    'cold_stages_s': {'trace': 1.0, 'lower': 0.5, 'compile': 9.0},
+                                    'warm_stages_s': {'trace': 0.25, 'lower': 0.5, 'compile': 0.75}}
+    record = {'command': 'python -m benchmarks.first_step', 'machine': 'cpu', 'jax': '0',
+              'date': 'd', 'result': {'allocator': 'jemalloc', 'cache_min_compile_s': 1.0,
+                                      'rows': [row('ghostnet_train', 12.5, 2.0),
+                                               row('dcgan28', 4.0, 3.5)]}}
+    (tmp_path / 'results').mkdir()
+    (tmp_path / 'results' / 'first_step.json').write_text(json.dumps(record))
+    table = report.first_step()
+    assert ('| ghostnet_train | 12.5 | 2.0 | 9.0 | 0.75 | 0.75 | 7 (1.5) | warm <= 3 s: met; '
+            'cold <= 12 s: missed |') in table
+    assert '| dcgan28 | 4.0 | 3.5 | 9.0 | 0.75 | 0.75 | 7 (1.5) | warm <= 3 s: missed |' in table
+    assert 'in under 1 s are not cached' in table
