@@ -16,7 +16,7 @@ from configs import ghost_g_dcgan28_d_fashion_mnist
 def get_config():
     c = ghost_g_dcgan28_d_fashion_mnist.get_config()
     c.discriminator.name = 'ghost'
-    c.discriminator.kwargs = {'spectral_norm': True}
+    c.discriminator.kwargs = {'spectral_norm': True, 'depthwise_sn': 'joint'}
     c.loss = 'hinge'
     c.diffaugment = 'color,translation,cutout'
     c.d_learning_rate, c.g_learning_rate = 4e-4, 1e-4

@@ -25,7 +25,7 @@ from ghostjax.models.ghostnet import GHOSTNET_STAGES, GhostNet
 from ghostjax.nn.gan import (DiscriminatorHead, GhostUpBlock, check_images, check_latent,
                              condition)
 from ghostjax.nn.ghost import GhostBottleneck
-from ghostjax.nn.layers import Layers
+from ghostjax.nn.layers import Layers, check_depthwise_sn
 
 Dtype = Any
 START_SIZE = {28: 7, 32: 4, 64: 4}
@@ -69,20 +69,27 @@ class GhostGenerator(nn.Module):
 
 class GhostDiscriminator(nn.Module):
     """x ``[B, R, R, C]`` -> 3x3 stem conv + LeakyReLU -> stride-2 GhostBottlenecks doubling the
-    width down to 4x4 -> sum pool -> logit ``[B]``."""
+    width down to 4x4 -> sum pool -> logit ``[B]``. ``depthwise_sn``: how spectral norm treats
+    the depthwise kernels (``nn.layers.Layers``)."""
     resolution: int = 28
     channels: int = 1
     base_features: int = 32
     num_classes: int = 0
     spectral_norm: bool = False
+    depthwise_sn: str = 'joint'
     impl: str = 'auto'  # ghostjax.ops.policy
     dtype: Dtype = jnp.float32
     bn_axis_name: str | None = None
 
+    def __post_init__(self):
+        check_depthwise_sn(self.depthwise_sn)
+        super().__post_init__()
+
     @nn.compact
     def __call__(self, x: jax.Array, labels: jax.Array | None = None, train: bool = False):
         check_images(x, self.resolution, self.channels, 'GhostDiscriminator')
-        ly = Layers(self.dtype, self.impl, self.bn_axis_name, self.spectral_norm, train)
+        ly = Layers(self.dtype, self.impl, self.bn_axis_name, self.spectral_norm, train,
+                    self.depthwise_sn)
         h = ghost_trunk(x, ly, self.base_features, self.resolution, train)
         return DiscriminatorHead(self.num_classes, self.spectral_norm, name='head')(
             jnp.sum(h, axis=(1, 2)).astype(jnp.float32), labels, train)
@@ -128,7 +135,8 @@ class GhostEncoder(nn.Module):
 class GhostNetDiscriminator(nn.Module):
     """GhostNet as the discriminator: x ``[B, R, R, C]`` -> GhostNet (stem stride 1, so 28x28
     images keep their detail) -> its ``[B, num_features]`` pre-logit features ->
-    real/fake logit ``[B]`` (plus a projection term when conditional)."""
+    real/fake logit ``[B]`` (plus a projection term when conditional). ``depthwise_sn``: how
+    spectral norm treats the depthwise kernels (``nn.layers.Layers``)."""
     resolution: int = 28
     channels: int = 1
     width: float = 0.5
@@ -136,9 +144,14 @@ class GhostNetDiscriminator(nn.Module):
     stages: tuple = GHOSTNET_STAGES
     num_classes: int = 0
     spectral_norm: bool = False
+    depthwise_sn: str = 'joint'
     impl: str = 'auto'  # ghostjax.ops.policy
     dtype: Dtype = jnp.float32
     bn_axis_name: str | None = None
+
+    def __post_init__(self):
+        check_depthwise_sn(self.depthwise_sn)
+        super().__post_init__()
 
     @nn.compact
     def __call__(self, x: jax.Array, labels: jax.Array | None = None, train: bool = False):
@@ -146,6 +159,7 @@ class GhostNetDiscriminator(nn.Module):
         h = GhostNet(self.width, num_classes=0, dropout=0.0, in_channels=self.channels,
                      stem_stride=1, num_features=self.num_features, impl=self.impl,
                      dtype=self.dtype, bn_axis_name=self.bn_axis_name, stages=self.stages,
-                     spectral_norm=self.spectral_norm, name='ghostnet')(x, train, 'pre_logits')
+                     spectral_norm=self.spectral_norm, depthwise_sn=self.depthwise_sn,
+                     name='ghostnet')(x, train, 'pre_logits')
         return DiscriminatorHead(self.num_classes, self.spectral_norm, name='head')(
             h.astype(jnp.float32), labels, train)

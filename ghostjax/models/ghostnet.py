@@ -54,6 +54,8 @@ class GhostNet(nn.Module):
         training.
       spectral_norm: every conv spectrally normalised and no BatchNorm (``nn.layers.Layers``),
         for GhostNet as a GAN discriminator (``models.ghostgan.GhostNetDiscriminator``).
+      depthwise_sn: how spectral norm treats the depthwise kernels, 'joint' | 'per_filter'
+        (``nn.layers.Layers``).
       stages: the bottleneck table, ``((kernel, expansion, out, se_ratio, stride), ...)`` per
         stage; the paper's by default (a shorter one makes quick experiments and tests).
       ghost1_primary: per bottleneck (in order), the primary maps of its ghost1 after channel
@@ -78,6 +80,7 @@ class GhostNet(nn.Module):
     stages: tuple = GHOSTNET_STAGES
     ghost1_primary: tuple = ()
     spectral_norm: bool = False
+    depthwise_sn: str = 'joint'
 
     @property
     def total_stride(self) -> int:
@@ -110,7 +113,8 @@ class GhostNet(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False, output: str = 'logits'):
         self._check(x, output)
-        ly = Layers(self.dtype, self.impl, self.bn_axis_name, self.spectral_norm, train)
+        ly = Layers(self.dtype, self.impl, self.bn_axis_name, self.spectral_norm, train,
+                    self.depthwise_sn)
         x = ly.conv(make_divisible(16 * self.width, 4), 3, self.stem_stride, name='conv_stem')(
             x.astype(self.dtype))
         x = nn.relu(ly.norm(train, 'bn1')(x))

@@ -144,6 +144,18 @@ def depthwise_conv_grouped(x: jax.Array, kernel: jax.Array, strides: tuple[int, 
                                     feature_group_count=x.shape[-1])
 
 
+def filter_operator_norm(kernel: jax.Array, grid: int = 64) -> jax.Array:
+    """``[C]``: the operator (spectral) norm of each channel's convolution by ``kernel [kh, kw,
+    1, C]``, i.e. the largest magnitude of its 2-D frequency response, sampled on a
+    ``grid x grid`` set of frequencies (for a 3x3 kernel within about 0.1% of the supremum,
+    which bounds the norm of the zero-padded, strided conv on any input size). Differentiable."""
+    kh, kw = kernel.shape[:2]
+    if kh > grid or kw > grid:
+        raise ValueError(f'grid must be at least the kernel size {kh}x{kw}, got {grid}')
+    k = jnp.pad(kernel[:, :, 0, :].astype(jnp.float32), ((0, grid - kh), (0, grid - kw), (0, 0)))
+    return jnp.max(jnp.abs(jnp.fft.rfft2(k, axes=(0, 1))), axis=(0, 1))
+
+
 def depthwise_conv(x: jax.Array, kernel: jax.Array, strides: tuple[int, int], padding: Padding,
                    impl: str = 'auto') -> jax.Array:
     """Depthwise conv ``[B, H, W, C]`` -> ``[B, H', W', C]``; ``'auto'``: fast on CPU."""
