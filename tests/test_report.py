@@ -211,3 +211,6 @@ def test_first_step_table_judges_warm_and_the_named_cold_targets(tmp_path, monke
             'cold <= 12 s: missed |') in table
     assert '| dcgan28 | 4.0 | 3.5 | 9.0 | 0.75 | 0.75 | 7 (1.5) | warm <= 3 s: missed |' in table
     assert 'in under 1 s are not cached' in table
+    assert ('dcgan28, warm: 0.75 s to load its cached program, 0.75 s to trace and lower the '
+            "step, and 2.00 s for the rest, the step's first run.") in table
+    assert 'ghostnet_train, warm:' not in table  # met: nothing to explain
