@@ -51,6 +51,7 @@ def get_config() -> ml_collections.ConfigDict:
     # Domain extractor: a train.classifier workdir (make run trains configs/ghostnet_extractor.py
     # there once); '' or a missing workdir skips the final FID/KID/IS/precision-recall.
     # final_num_samples: the last evaluation's sample count (0: num_samples).
+    c.eval_split = 'test'  # the real statistics FID compares with (a screening uses 'train')
     c.eval = ml_collections.ConfigDict({'num_samples': 10000, 'every_steps': 0,  # 0: at the end
                                         'final_num_samples': 0,
                                         'extractor_workdir': 'assets/extractor_fashion_mnist'})

@@ -5,6 +5,7 @@ import statistics
 
 from projects.common import tables
 from projects.common.tables import mean_std, missed_by, runs_count, verdict
+from projects.ghostgan import recipes
 
 # The Ghost-GAN study (configs/ghostgan_study_fashion_mnist.py): pairs in table order.
 STUDY_PAIRS = {'dcgan28': 'DCGAN-28 G + DCGAN-28 D', 'ghost_g': 'Ghost G + DCGAN-28 D',
@@ -180,5 +181,61 @@ def study_memory() -> str:
     return '\n'.join(lines) + '\n' + note + tables.source(data)
 
 
-RENDERERS = {'ghostgan_study': ghostgan_study, 'ghostgan_targets': ghostgan_targets,
-             'ghostgan_widths': ghostgan_widths, 'study_memory': study_memory}
+SCREENING_PAIRS = {'dcgan28_g_dcgan28_d': 'DCGAN-28 G + DCGAN-28 D',
+                   'dcgan28_g_ghost_d': 'DCGAN-28 G + Ghost D',
+                   'ghost_g_dcgan28_d': 'Ghost G + DCGAN-28 D',
+                   'ghost_g_ghost_d': 'Ghost G + Ghost D',
+                   'ghost_g_ghostnet_d': 'Ghost G + GhostNet D'}
+
+
+def screening_fids(directory: str = 'ghostgan_screening') -> dict[str, dict[str, dict]]:
+    """pair -> recipe -> the final scores of its screening run (results/{directory}/)."""
+    out: dict[str, dict[str, dict]] = {}
+    for name, records in study_runs(directory).items():
+        pair, recipe = recipes.split_name(name)
+        out.setdefault(pair, {})[recipe] = records[0]['result']['final']
+    return out
+
+
+def chosen_recipes(directory: str = 'ghostgan_screening') -> dict[str, str]:
+    """pair -> its recipe with the lowest screening FID, for the pairs screened under every
+    recipe (a pair still missing a recipe has no choice yet)."""
+    return {pair: min(done, key=lambda r: done[r]['fid'])
+            for pair, done in screening_fids(directory).items()
+            if set(done) == set(recipes.RECIPES)}
+
+
+def ghostgan_screening() -> str:
+    runs = study_runs('ghostgan_screening')
+    if not runs:
+        return ('\nNo screening run has finished yet: `python -m projects.ghostgan.main --config '
+                'projects/ghostgan/configs/screening.py --workdir runs/ghostgan_screening`.\n')
+    fids, chosen = screening_fids(), chosen_recipes()
+    order = sorted(recipes.RECIPES)
+    lines = ['| pair | ' + ' | '.join(f'recipe {r}' for r in order) + ' | chosen |',
+             '|---|' + '---|' * (len(order) + 1)]
+    for pair, label in SCREENING_PAIRS.items():
+        done = fids.get(pair, {})
+        cell = lambda r: ('-' if r not in done else
+                          f"{'**' if chosen.get(pair) == r else ''}{done[r]['fid']:.1f}"
+                          f"{'**' if chosen.get(pair) == r else ''} ({done[r]['recall']:.2f})")
+        pick = chosen.get(pair) or f'pending ({len(done)} of {len(order)} recipes run)'
+        lines.append(f'| {label} | ' + ' | '.join(cell(r) for r in order) + f' | {pick} |')
+    records = [rec for recs in runs.values() for rec in recs]
+    r = records[0]['result']
+    split = {rec['result'].get('eval_split', 'test') for rec in records}
+    note = (f"\nFID (recall) after {r['steps']:,} steps at batch {r['batch_size']}, seed "
+            f"{r['seed']}, from {r['final']['num_samples']:,} EMA samples against the "
+            f"{' and '.join(sorted(split))} split's statistics in the features of "
+            f"`{r['extractor']}`; '-': not run yet. Recipes (fixed before any run, "
+            "projects/ghostgan/recipes.py): a: NS loss, Adam 2e-4 (0.5, 0.999); b: a + SN on D; "
+            "c: hinge + SN + D 4e-4 / G 1e-4, Adam (0, 0.9); d: c + DiffAugment translation. "
+            "A pair's chosen recipe (bold) is its lowest FID once every recipe has run; the "
+            "finals train it and report the test split.\n")
+    return ('\n'.join(lines) + '\n' + note + tables.source(*records)
+            + f'\nResult files: `results/ghostgan_screening/` ({runs_count(records)}).\n')
+
+
+RENDERERS = {'ghostgan_screening': ghostgan_screening, 'ghostgan_study': ghostgan_study,
+             'ghostgan_targets': ghostgan_targets, 'ghostgan_widths': ghostgan_widths,
+             'study_memory': study_memory}
