@@ -46,6 +46,13 @@ def test_the_ghostgan_study_picks_no_checkpoint_and_trains_on_train():
         assert c.eval.final_num_samples == study.final_num_samples  # the last step is reported
 
 
+def test_the_recipe_screening_chooses_on_the_training_split_alone():
+    study = runs_lib.load_config_file('projects/ghostgan/configs/screening.py')
+    for name, pair in ghostgan_study.load_pairs(study).items():
+        c = ghostgan_study.run_config(pair, study, 0)
+        assert (c.train_split, c.eval_split) == ('train', 'train'), name
+
+
 def test_the_anomaly_gan_trains_on_the_normal_class_of_the_train_split():
     study = runs_lib.load_config_file('projects/anomaly/configs/study.py')
     assert (study.train_split, study.test_split) == ('train', 'test')
