@@ -16,15 +16,15 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+_BASELINE = dict(loss='ns', d_learning_rate=2e-4, g_learning_rate=2e-4, b1=0.5, b2=0.999,
+                 diffaugment='', spectral_norm=False)
+_HINGE_SN_TTUR = dict(loss='hinge', d_learning_rate=4e-4, g_learning_rate=1e-4, b1=0.0, b2=0.9,
+                      diffaugment='', spectral_norm=True)
 RECIPES: dict[str, dict[str, Any]] = {
-    'a': dict(loss='ns', d_learning_rate=2e-4, g_learning_rate=2e-4, b1=0.5, b2=0.999,
-              diffaugment='', spectral_norm=False),
-    'b': dict(loss='ns', d_learning_rate=2e-4, g_learning_rate=2e-4, b1=0.5, b2=0.999,
-              diffaugment='', spectral_norm=True),
-    'c': dict(loss='hinge', d_learning_rate=4e-4, g_learning_rate=1e-4, b1=0.0, b2=0.9,
-              diffaugment='', spectral_norm=True),
-    'd': dict(loss='hinge', d_learning_rate=4e-4, g_learning_rate=1e-4, b1=0.0, b2=0.9,
-              diffaugment='translation', spectral_norm=True),
+    'a': _BASELINE,
+    'b': {**_BASELINE, 'spectral_norm': True},
+    'c': _HINGE_SN_TTUR,
+    'd': {**_HINGE_SN_TTUR, 'diffaugment': 'translation'},
 }
 # Each generator's train.gan config file (both train against the DCGAN-28 D and differ in the
 # generator alone); the discriminator and the recipe are set on top.

@@ -181,28 +181,28 @@ def study_memory() -> str:
     return '\n'.join(lines) + '\n' + note + tables.source(data)
 
 
-SCREENING_PAIRS = {'dcgan28_g_dcgan28_d': 'DCGAN-28 G + DCGAN-28 D',
-                   'dcgan28_g_ghost_d': 'DCGAN-28 G + Ghost D',
-                   'ghost_g_dcgan28_d': 'Ghost G + DCGAN-28 D',
-                   'ghost_g_ghost_d': 'Ghost G + Ghost D',
-                   'ghost_g_ghostnet_d': 'Ghost G + GhostNet D'}
+_MODEL_LABELS = {'dcgan28_g': 'DCGAN-28 G', 'ghost_g': 'Ghost G', 'dcgan28_d': 'DCGAN-28 D',
+                 'ghost_d': 'Ghost D', 'ghostnet_d': 'GhostNet D'}
+SCREENING_PAIRS = {f'{g}_{d}': f'{_MODEL_LABELS[g]} + {_MODEL_LABELS[d]}'
+                   for g, d in recipes.PAIRS}  # in table order
 
 
-def screening_fids(directory: str = 'ghostgan_screening') -> dict[str, dict[str, dict]]:
-    """pair -> recipe -> the final scores of its screening run (results/{directory}/)."""
+def screening_fids(runs: dict[str, list[dict]] | None = None) -> dict[str, dict[str, dict]]:
+    """pair -> recipe -> the final scores of its screening run, from ``runs`` (default: the
+    records in results/ghostgan_screening/)."""
     out: dict[str, dict[str, dict]] = {}
-    for name, records in study_runs(directory).items():
+    for name, records in (study_runs('ghostgan_screening') if runs is None else runs).items():
         pair, recipe = recipes.split_name(name)
         out.setdefault(pair, {})[recipe] = records[0]['result']['final']
     return out
 
 
-def chosen_recipes(directory: str = 'ghostgan_screening') -> dict[str, str]:
-    """pair -> its recipe with the lowest screening FID, for the pairs screened under every
-    recipe (a pair still missing a recipe has no choice yet)."""
+def chosen_recipes(fids: dict[str, dict[str, dict]] | None = None) -> dict[str, str]:
+    """pair -> its recipe with the lowest screening FID (``screening_fids``), for the pairs
+    screened under every recipe (a pair still missing a recipe has no choice yet)."""
+    fids = screening_fids() if fids is None else fids
     return {pair: min(done, key=lambda r: done[r]['fid'])
-            for pair, done in screening_fids(directory).items()
-            if set(done) == set(recipes.RECIPES)}
+            for pair, done in fids.items() if set(done) == set(recipes.RECIPES)}
 
 
 def ghostgan_screening() -> str:
@@ -210,7 +210,8 @@ def ghostgan_screening() -> str:
     if not runs:
         return ('\nNo screening run has finished yet: `python -m projects.ghostgan.main --config '
                 'projects/ghostgan/configs/screening.py --workdir runs/ghostgan_screening`.\n')
-    fids, chosen = screening_fids(), chosen_recipes()
+    fids = screening_fids(runs)
+    chosen = chosen_recipes(fids)
     order = sorted(recipes.RECIPES)
     lines = ['| pair | ' + ' | '.join(f'recipe {r}' for r in order) + ' | chosen |',
              '|---|' + '---|' * (len(order) + 1)]
